@@ -1,0 +1,405 @@
+import { randomUUID } from 'node:crypto';
+import {
+  bindArguments,
+  type EnqueueOverrides,
+  type EnqueuePlan,
+  EnqueuePlanError,
+  planEnqueue,
+  type QueueCounts,
+  type QueueStatusResponse,
+  TaskApiError,
+  type TaskCatalog,
+  type TaskDefaults,
+  type TaskDefinition,
+  type TaskStatus,
+  type TaskStatusResponse,
+  taskIdSchema,
+} from '@solar-tasks/contract';
+import { type Job, type JobState, type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { TaskCounters } from './task-counters.js';
+import { fingerprint, type TaskJobData, taskIdForIdempotencyKey, toStatusResponse } from './task-job.js';
+
+/** A request to enqueue one task: the REST body's fields. */
+export interface EnqueueInput extends EnqueueOverrides {
+  task_name: string;
+  args?: readonly unknown[];
+  kwargs?: Readonly<Record<string, unknown>>;
+  idempotency_key?: string | undefined;
+}
+
+/** The outcome of an enqueue. `created` is false when an idempotency key matched an existing task. */
+export interface EnqueueResult {
+  taskId: string;
+  taskName: string;
+  status: TaskStatus;
+  created: boolean;
+}
+
+/** Options of {@link TaskQueue}; defaults are filled and checked at construction. */
+export interface TaskQueueOptions {
+  /** A connection made by `createRedisConnection` (role `api` or `worker`). */
+  connection: Redis;
+  /** Deployment key prefix (`REDIS_PREFIX`). */
+  prefix: string;
+  /** The task types this deployment accepts. */
+  catalog: TaskCatalog;
+  /** Deployment defaults (`TASK_DEFAULT_*`). */
+  defaults?: Partial<TaskDefaults>;
+  /** Days finished tasks stay queryable (`TASK_CLEANUP_DAYS`). @defaultValue 7 */
+  retentionDays?: number;
+  /** Largest serialized arguments of one task, in bytes. @defaultValue 65536 */
+  maxArgsBytes?: number;
+  /** Counter flush interval. @defaultValue 1000 ms */
+  countersFlushMs?: number;
+}
+
+/** Everything an enqueue needs, computed without touching Redis. */
+interface PreparedTask {
+  def: TaskDefinition;
+  jobId: string;
+  data: TaskJobData;
+  opts: JobsOptions;
+  plan: EnqueuePlan;
+}
+
+/** A located job, the queue it lives in, its state and (when delayed) its due time. */
+interface FoundJob {
+  job: Job<TaskJobData>;
+  queue: Queue<TaskJobData>;
+  queueName: string;
+  state: JobState | 'unknown';
+  runAt: number | null;
+}
+
+/**
+ * The task queue on BullMQ: enqueue, status, cancel, retry, counts. One
+ * BullMQ queue per contract queue name, all under the deployment prefix.
+ * Status lookups by id read the job's hash directly; nothing scans jobs.
+ */
+export class TaskQueue {
+  readonly catalog: TaskCatalog;
+  readonly prefix: string;
+  readonly counters: TaskCounters;
+  readonly #redis: Redis;
+  readonly #queues = new Map<string, Queue<TaskJobData>>();
+  readonly #defaults: Partial<TaskDefaults>;
+  readonly #retentionSeconds: number;
+  readonly #maxArgsBytes: number;
+
+  constructor(options: TaskQueueOptions) {
+    const retentionDays = options.retentionDays ?? 7;
+    if (!(retentionDays > 0)) throw new RangeError(`retentionDays must be > 0, got ${retentionDays}`);
+    const maxArgsBytes = options.maxArgsBytes ?? 64 * 1024;
+    if (!(maxArgsBytes > 0)) throw new RangeError(`maxArgsBytes must be > 0, got ${maxArgsBytes}`);
+    if (!options.prefix) throw new TypeError('prefix must not be empty');
+    this.catalog = options.catalog;
+    this.prefix = options.prefix;
+    this.#redis = options.connection;
+    this.#defaults = options.defaults ?? {};
+    this.#retentionSeconds = Math.round(retentionDays * 86_400);
+    this.#maxArgsBytes = maxArgsBytes;
+    this.counters = new TaskCounters(this.#redis, {
+      key: `${this.prefix}:stats:task-totals`,
+      flushIntervalMs: options.countersFlushMs,
+    });
+    for (const name of this.catalog.queues()) {
+      this.#queues.set(
+        name,
+        new Queue<TaskJobData>(name, {
+          connection: this.#redis,
+          prefix: this.prefix,
+        }),
+      );
+    }
+  }
+
+  /** Queue names this deployment uses. */
+  queueNames(): string[] {
+    return [...this.#queues.keys()];
+  }
+
+  /** The BullMQ queue behind a contract queue name (for workers, dashboards and maintenance). */
+  bullQueue(name: string): Queue<TaskJobData> {
+    const q = this.#queues.get(name);
+    if (!q) throw new TypeError(`unknown queue "${name}"; known: ${this.queueNames().join(', ')}`);
+    return q;
+  }
+
+  /** Resolves once every queue's connection is ready. */
+  async waitUntilReady(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((q) => q.waitUntilReady()));
+  }
+
+  /** True when Redis answers PING. */
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.#redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Validates and queues one task. Throws {@link TaskApiError}: `UNKNOWN_TASK`,
+   * `INVALID_ARGUMENTS`, `VALIDATION_ERROR`, `PAYLOAD_TOO_LARGE`,
+   * `IDEMPOTENCY_CONFLICT`. Nothing is written unless all checks pass.
+   */
+  async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
+    const prepared = this.prepare(input);
+    this.#assertConnected();
+    if (prepared.data.idempotency_key !== undefined) {
+      const existing = await this.#find(prepared.jobId);
+      if (existing) return this.#matchExisting(existing, prepared);
+    }
+    await this.bullQueue(prepared.def.queue).add(prepared.def.name, prepared.data, prepared.opts);
+    this.counters.increment(prepared.def.name, 'enqueued');
+    return {
+      taskId: prepared.jobId,
+      taskName: prepared.def.name,
+      status: prepared.plan.delayMs > 0 ? 'scheduled' : 'pending',
+      created: true,
+    };
+  }
+
+  /** Checks a request and computes its job, without I/O. Throws {@link TaskApiError}. */
+  prepare(input: EnqueueInput, now = Date.now()): PreparedTask {
+    const def = this.catalog.get(input.task_name);
+    if (!def) {
+      throw new TaskApiError('UNKNOWN_TASK', `unknown task "${input.task_name}"`, {
+        field: 'task_name',
+        known: this.catalog.names(),
+      });
+    }
+    const bound = bindArguments(def.args, input.args ?? [], input.kwargs ?? {});
+    if (!bound.ok) {
+      throw new TaskApiError(
+        'INVALID_ARGUMENTS',
+        `invalid arguments for ${def.name}: ${bound.issues[0]!.field}: ${bound.issues[0]!.message}`,
+        bound.issues,
+      );
+    }
+    let plan: EnqueuePlan;
+    try {
+      plan = planEnqueue(def, input, this.#defaults, now);
+    } catch (err) {
+      if (err instanceof EnqueuePlanError) {
+        throw new TaskApiError('VALIDATION_ERROR', err.message, [
+          { field: err.field, message: err.message, code: 'custom' },
+        ]);
+      }
+      throw err;
+    }
+    const args = bound.value as Record<string, unknown>;
+    const size = Buffer.byteLength(JSON.stringify(args));
+    if (size > this.#maxArgsBytes) {
+      throw new TaskApiError(
+        'PAYLOAD_TOO_LARGE',
+        `arguments of ${def.name} are ${size} bytes; the limit is ${this.#maxArgsBytes}`,
+        {
+          field: 'args',
+          size,
+          limit: this.#maxArgsBytes,
+        },
+      );
+    }
+    const key = input.idempotency_key;
+    const data: TaskJobData = { v: 1, args, timeout: plan.timeout };
+    if (key !== undefined) {
+      data.idempotency_key = key;
+      data.fingerprint = fingerprint(def.name, args);
+    }
+    const jobId = key !== undefined ? taskIdForIdempotencyKey(key) : randomUUID();
+    const opts: JobsOptions = {
+      jobId,
+      priority: plan.priority,
+      attempts: plan.maxRetries + 1,
+      backoff: { type: 'exponential', delay: Math.round(plan.retryDelay * 1000), jitter: plan.jitter },
+      removeOnComplete: { age: this.#retentionSeconds },
+      removeOnFail: { age: this.#retentionSeconds },
+      timestamp: now,
+    };
+    if (plan.delayMs > 0) opts.delay = plan.delayMs;
+    return { def, jobId, data, opts, plan };
+  }
+
+  async #matchExisting(existing: FoundJob, prepared: PreparedTask): Promise<EnqueueResult> {
+    const { job } = existing;
+    if (job.name !== prepared.def.name || job.data.fingerprint !== prepared.data.fingerprint) {
+      throw new TaskApiError(
+        'IDEMPOTENCY_CONFLICT',
+        'this idempotency key was already used for a different task or different arguments',
+        { field: 'idempotency_key', task_id: job.id },
+      );
+    }
+    const status = this.#statusOfFound(existing);
+    return { taskId: job.id!, taskName: job.name, status: status.status, created: false };
+  }
+
+  /** The status of a task, or undefined when no such task exists. Invalid ids throw `INVALID_TASK_ID`. */
+  async getStatus(taskId: string): Promise<TaskStatusResponse | undefined> {
+    assertTaskId(taskId);
+    const found = await this.#find(taskId);
+    return found ? this.#statusOfFound(found) : undefined;
+  }
+
+  #statusOfFound({ job, queueName, state, runAt }: FoundJob): TaskStatusResponse {
+    return toStatusResponse(job, queueName, state, runAt);
+  }
+
+  /**
+   * Locates a task: its state in every queue at once, then the job's hash
+   * and due time from the queue that has it (two round trips, no scans).
+   * The state is read before the hash, so a hash never looks older than its
+   * state; a hash that finished after the state was read makes us read the
+   * state again.
+   */
+  async #find(taskId: string): Promise<FoundJob | undefined> {
+    const entries = [...this.#queues.entries()];
+    const states = await Promise.all(entries.map(([, q]) => q.getJobState(taskId)));
+    const index = states.findIndex((s) => s !== 'unknown');
+    if (index < 0) return undefined;
+    const [queueName, queue] = entries[index]!;
+    const [job, score] = await Promise.all([
+      queue.getJob(taskId) as Promise<Job<TaskJobData> | undefined>,
+      this.#redis.zscore(queue.keys.delayed!, taskId),
+    ]);
+    if (!job?.name) return undefined;
+    let state = states[index]!;
+    if (job.finishedOn && state !== 'completed' && state !== 'failed')
+      state = await queue.getJobState(taskId);
+    const runAt = score === null ? null : Math.floor(Number(score) / 0x1000);
+    return { job, queue, queueName, state, runAt };
+  }
+
+  /**
+   * Cancels a task that has not finished. A waiting or delayed task is marked
+   * and discarded, without running, when a worker reaches it; a running one is
+   * marked and its worker is told to abort it (the handler's signal fires).
+   * Cancelling a cancelled task is a no-op; a finished one is `TASK_NOT_CANCELLABLE`.
+   */
+  async cancel(taskId: string, reason = 'cancelled by user'): Promise<TaskStatusResponse> {
+    const found = await this.#require(taskId);
+    const before = this.#statusOfFound(found);
+    if (before.status === 'cancelled') return before;
+    if (before.status === 'completed' || before.status === 'failed') {
+      throw new TaskApiError('TASK_NOT_CANCELLABLE', `task ${taskId} is ${before.status}`, {
+        status: before.status,
+      });
+    }
+    const { job } = found;
+    await job.updateData({ ...job.data, cancelled: { at: new Date().toISOString(), reason } });
+    if (before.status === 'scheduled' || before.status === 'retrying') {
+      // Due now, so a worker discards it promptly instead of holding a delayed entry.
+      await job.promote().catch(() => {});
+    }
+    await this.#redis.publish(this.cancelChannel, JSON.stringify({ task_id: taskId, reason }));
+    this.counters.increment(job.name, 'cancelled');
+    return this.#statusOfFound((await this.#find(taskId)) ?? found);
+  }
+
+  /** Pub/sub channel on which workers hear about cancelled running tasks. */
+  get cancelChannel(): string {
+    return `${this.prefix}:events:cancel`;
+  }
+
+  /**
+   * Runs a failed or cancelled task again from scratch (its attempt count is
+   * reset). Other statuses are `TASK_NOT_RETRYABLE`.
+   */
+  async retry(taskId: string): Promise<TaskStatusResponse> {
+    const found = await this.#require(taskId);
+    const before = this.#statusOfFound(found);
+    if (before.status !== 'failed' && before.status !== 'cancelled') {
+      throw new TaskApiError(
+        'TASK_NOT_RETRYABLE',
+        `task ${taskId} is ${before.status}; only failed or cancelled tasks can be retried`,
+        {
+          status: before.status,
+        },
+      );
+    }
+    const { job } = found;
+    if (job.data.cancelled) {
+      const { cancelled: _, ...rest } = job.data;
+      await job.updateData(rest);
+    }
+    if (found.state === 'failed') {
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    }
+    return this.#statusOfFound((await this.#find(taskId)) ?? found);
+  }
+
+  /**
+   * Writes are refused at once while Redis is disconnected: a write parked
+   * until Redis returns could run after the caller was told 503 and retried,
+   * queueing the task twice.
+   */
+  #assertConnected(): void {
+    if (this.#redis.status !== 'ready') {
+      throw new TaskApiError(
+        'QUEUE_UNAVAILABLE',
+        'the task queue is unavailable; nothing was queued, retry later',
+      );
+    }
+  }
+
+  async #require(taskId: string): Promise<FoundJob> {
+    assertTaskId(taskId);
+    this.#assertConnected();
+    const found = await this.#find(taskId);
+    if (!found) throw new TaskApiError('TASK_NOT_FOUND', `no task with id ${taskId}`);
+    return found;
+  }
+
+  /** Counts by queue and status, and lifetime totals by task name. */
+  async stats(): Promise<QueueStatusResponse> {
+    const entries = [...this.#queues.entries()];
+    const [perQueue, tasks] = await Promise.all([
+      Promise.all(
+        entries.map(async ([name, q]) => {
+          const [c, paused] = await Promise.all([
+            q.getJobCounts(
+              'waiting',
+              'prioritized',
+              'waiting-children',
+              'delayed',
+              'active',
+              'completed',
+              'failed',
+            ),
+            q.isPaused(),
+          ]);
+          const counts: QueueCounts = {
+            pending: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0),
+            scheduled: c.delayed ?? 0,
+            running: c.active ?? 0,
+            completed: c.completed ?? 0,
+            failed: c.failed ?? 0,
+            paused,
+          };
+          return [name, counts] as const;
+        }),
+      ),
+      this.counters.read(this.catalog.names()),
+    ]);
+    const totals = { pending: 0, scheduled: 0, running: 0, completed: 0, failed: 0 };
+    for (const [, c] of perQueue) {
+      for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += c[k];
+    }
+    return { queues: Object.fromEntries(perQueue), totals, tasks };
+  }
+
+  /** Flushes counters and closes the BullMQ queues (not the shared connection). */
+  async close(): Promise<void> {
+    await this.counters.close();
+    await Promise.all([...this.#queues.values()].map((q) => q.close()));
+  }
+}
+
+/** Rejects ids that are not UUIDs before any Redis command is sent. */
+export function assertTaskId(taskId: string): void {
+  if (!taskIdSchema.safeParse(taskId).success) {
+    throw new TaskApiError('INVALID_TASK_ID', 'task id must be a UUID', { field: 'task_id' });
+  }
+}

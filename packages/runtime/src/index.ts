@@ -1,0 +1,11 @@
+export type { Logger } from 'pino';
+export { type CreateLoggerOptions, createLogger, maskEmail, maskPhone, REDACTED_PATHS } from './logger.js';
+export {
+  type CommonSettings,
+  commonSettingsSchema,
+  commonSettingsShape,
+  parseSettings,
+  SettingsError,
+  setting,
+  taskDefaultsFrom,
+} from './settings.js';

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TaskDefaults } from '@solar-tasks/contract';
+import { ERROR_CODES } from '@solar-tasks/contract';
+import type { TaskQueue } from '@solar-tasks/queue';
+import type { Logger } from '@solar-tasks/runtime';
+import Fastify, {
+  type FastifyInstance,
+  LogController,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { pino } from 'pino';
+import type { ApiKey } from './api-keys.js';
+import { errorHandler, sendError } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { argsJsonSchema, tasksRoutes } from './routes/tasks.js';
+
+/** What the API is built from; `main.ts` makes these from settings, tests make their own. */
+export interface AppDeps {
+  queue: TaskQueue;
+  /** Keys that may call the task routes. Empty means every task route answers 401. */
+  apiKeys: readonly ApiKey[];
+  /** A pino logger, or false for none. */
+  logger: Logger | false;
+  /** Deployment task defaults (`TASK_DEFAULT_*`), shown in the task list. */
+  taskDefaults?: Partial<TaskDefaults>;
+  /** Largest body, bytes. @defaultValue 262144 */
+  bodyLimit?: number;
+  /** Fastify `trustProxy`: only behind a proxy you run. @defaultValue false */
+  trustProxy?: boolean | string | string[];
+  /** Longest a request waits on Redis before a 503. @defaultValue 1000 */
+  redisDeadlineMs?: number;
+}
+
+/** The API's Fastify instance type. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  Logger,
+  ZodTypeProvider
+>;
+
+const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/** Builds the Fastify app (no `listen`): routes, OpenAPI, error handling. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const redisDeadlineMs = deps.redisDeadlineMs ?? 1000;
+  const app = Fastify({
+    loggerInstance: deps.logger || pino({ enabled: false }),
+    bodyLimit: deps.bodyLimit ?? 256 * 1024,
+    trustProxy: deps.trustProxy ?? false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // One line per request, written by our onResponse hook (with the key name), instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.routeOptions.url ?? request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Solar Tasks API',
+        version: '0.1.0',
+        description:
+          'Background tasks for the Solar CRM. Task routes need an API key (`Authorization: Bearer <key>` or `X-API-Key`). ' +
+          `Errors are \`{ error: { code, message, details? } }\`; codes: ${Object.keys(ERROR_CODES).join(', ')}.`,
+      },
+      servers: [{ url: 'https://tasks.solar-crm.example', description: 'production (example)' }],
+      security: [{ bearerAuth: [] }, { apiKeyHeader: [] }],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer' },
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+        schemas: Object.fromEntries(
+          deps.queue.catalog
+            .list()
+            .map((def) => [
+              `${def.name}_args`,
+              { ...argsJsonSchema(def.args), description: def.description },
+            ]),
+        ),
+      },
+      tags: [
+        { name: 'tasks', description: 'Enqueue tasks and read their status' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, { queue: deps.queue, redisDeadlineMs });
+  await app.register(tasksRoutes, {
+    queue: deps.queue,
+    apiKeys: deps.apiKeys,
+    taskDefaults: deps.taskDefaults ?? {},
+    redisDeadlineMs,
+  });
+  return app;
+}

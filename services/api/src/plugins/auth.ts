@@ -1,0 +1,44 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type ApiKey, matchApiKey, type Scope } from '../api-keys.js';
+import { sendError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The API key that authenticated this request, if any. */
+    apiKey?: ApiKey;
+  }
+}
+
+/** Reads the presented key: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+export function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match) return match[1];
+  }
+  const apiKey = request.headers['x-api-key'];
+  return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : undefined;
+}
+
+/**
+ * A preHandler requiring an API key with `scope`: 401 for a missing or
+ * unknown key, 403 for a key without the scope. The key's name (never the
+ * key) goes into the request's log lines.
+ */
+export function requireScope(keys: readonly ApiKey[], scope: Scope) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const presented = presentedKey(request);
+    const key = presented === undefined ? undefined : matchApiKey(keys, presented);
+    if (!key) {
+      reply.header('WWW-Authenticate', 'Bearer realm="solar-tasks"');
+      return sendError(
+        reply,
+        'UNAUTHORIZED',
+        presented === undefined ? 'an API key is required' : 'unknown API key',
+      );
+    }
+    request.apiKey = key;
+    request.log = request.log.child({ api_key: key.name });
+    if (!key.scopes.has(scope)) return sendError(reply, 'FORBIDDEN', `this key lacks the "${scope}" scope`);
+  };
+}

@@ -1,0 +1,168 @@
+import type { TaskDefaults } from '@solar-tasks/contract';
+import {
+  enqueueRequestSchema,
+  enqueueResponseSchema,
+  errorBodySchema,
+  queueStatusResponseSchema,
+  resolveDefaults,
+  TaskApiError,
+  taskListResponseSchema,
+  taskStatusResponseSchema,
+} from '@solar-tasks/contract';
+import type { TaskQueue } from '@solar-tasks/queue';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ApiKey } from '../api-keys.js';
+import { withDeadline } from '../errors.js';
+import { requireScope } from '../plugins/auth.js';
+
+/** Options of the tasks routes. */
+export interface TasksRoutesOptions {
+  queue: TaskQueue;
+  apiKeys: readonly ApiKey[];
+  /** Deployment task defaults, shown in the task list. */
+  taskDefaults: Partial<TaskDefaults>;
+  /** Longest a request waits on Redis before answering 503. */
+  redisDeadlineMs: number;
+}
+
+const errors = {
+  400: errorBodySchema,
+  401: errorBodySchema,
+  403: errorBodySchema,
+  404: errorBodySchema,
+  409: errorBodySchema,
+  413: errorBodySchema,
+  415: errorBodySchema,
+  422: errorBodySchema,
+  503: errorBodySchema,
+};
+
+/** The seed's REST contract: enqueue, status, list, queue-status. */
+export const tasksRoutes: FastifyPluginAsyncZod<TasksRoutesOptions> = async (app, opts) => {
+  const { queue, apiKeys, redisDeadlineMs } = opts;
+  const read = requireScope(apiKeys, 'tasks:read');
+  const write = requireScope(apiKeys, 'tasks:write');
+  const taskList = buildTaskList(queue, opts.taskDefaults);
+
+  app.post(
+    '/api/tasks/enqueue/',
+    {
+      preHandler: write,
+      schema: {
+        tags: ['tasks'],
+        summary: 'Enqueue a task',
+        description:
+          'Validates `args`/`kwargs` against the task’s schema (see `GET /api/tasks/list/` and the `*_args` ' +
+          'schemas below) and queues it. 201 for a new task; 200 with the same id when `idempotency_key` ' +
+          '(or the `Idempotency-Key` header) was seen before.',
+        headers: z.object({ 'idempotency-key': z.string().max(255).optional() }).loose(),
+        body: enqueueRequestSchema,
+        response: { 200: enqueueResponseSchema, 201: enqueueResponseSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const header = request.headers['idempotency-key'];
+      if (header !== undefined && body.idempotency_key !== undefined && header !== body.idempotency_key) {
+        throw new TaskApiError('VALIDATION_ERROR', 'Idempotency-Key header and idempotency_key differ', [
+          { field: 'idempotency_key', message: 'differs from the Idempotency-Key header', code: 'custom' },
+        ]);
+      }
+      const result = await withDeadline(
+        queue.enqueue({ ...body, idempotency_key: body.idempotency_key ?? header }),
+        redisDeadlineMs,
+      );
+      request.log.info(
+        { task_id: result.taskId, task: result.taskName, created: result.created, status: result.status },
+        result.created ? 'task enqueued' : 'task already enqueued (idempotency key)',
+      );
+      return reply
+        .code(result.created ? 201 : 200)
+        .send({ task_id: result.taskId, task_name: result.taskName, status: result.status });
+    },
+  );
+
+  app.get(
+    '/api/tasks/status/:task_id/',
+    {
+      preHandler: read,
+      schema: {
+        tags: ['tasks'],
+        summary: 'Get a task’s status',
+        params: z.object({ task_id: z.string().max(100) }),
+        response: { 200: taskStatusResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const status = await withDeadline(queue.getStatus(request.params.task_id), redisDeadlineMs);
+      if (!status) throw new TaskApiError('TASK_NOT_FOUND', `no task with id ${request.params.task_id}`);
+      return status;
+    },
+  );
+
+  app.get(
+    '/api/tasks/list/',
+    {
+      preHandler: read,
+      schema: {
+        tags: ['tasks'],
+        summary: 'List task types',
+        description:
+          'Every task type with its description, defaults, positional parameter order and JSON Schema.',
+        response: { 200: taskListResponseSchema, ...errors },
+      },
+    },
+    async () => taskList,
+  );
+
+  app.get(
+    '/api/tasks/queue-status/',
+    {
+      preHandler: read,
+      schema: {
+        tags: ['tasks'],
+        summary: 'Queue statistics',
+        description: 'Counts per queue and status, and lifetime totals per task name.',
+        response: { 200: queueStatusResponseSchema, ...errors },
+      },
+    },
+    async () => withDeadline(queue.stats(), redisDeadlineMs),
+  );
+};
+
+/** The task list is static for a process: computed once at start, not per request. */
+function buildTaskList(
+  queue: TaskQueue,
+  settings: Partial<TaskDefaults>,
+): z.output<typeof taskListResponseSchema> {
+  return {
+    tasks: queue.catalog.list().map((def) => {
+      const d = resolveDefaults(def, settings);
+      return {
+        name: def.name,
+        description: def.description,
+        queue: def.queue,
+        parameters: [...def.parameters],
+        defaults: {
+          priority: d.priority,
+          max_retries: d.maxRetries,
+          retry_delay: d.retryDelay,
+          timeout: d.timeout,
+        },
+        args_schema: argsJsonSchema(def.args),
+      };
+    }),
+  };
+}
+
+/** JSON Schema of a task's arguments, as callers send them. */
+export function argsJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}

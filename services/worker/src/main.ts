@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { loadWorkerSettings } from './env.js';
+import { runWorkerMain } from './worker-process.js';
+
+await runWorkerMain(() => loadWorkerSettings());

@@ -1,0 +1,327 @@
+import { EventEmitter } from 'node:events';
+import { formatPath } from '@solar-tasks/contract';
+import type { TaskJobData, TaskQueue } from '@solar-tasks/queue';
+import type { Logger } from '@solar-tasks/runtime';
+import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { PermanentTaskError } from './errors/permanent-task-error.js';
+import { TaskTimeoutError } from './errors/task-timeout-error.js';
+import type { TaskContext, TaskRegistry } from './task-registry.js';
+
+/** Options of {@link TaskWorker}; defaults are filled and checked at construction. */
+export interface TaskWorkerOptions {
+  /** The task queue (its connection should be a `worker`-role one). */
+  queue: TaskQueue;
+  /** A `worker`-role connection (`maxRetriesPerRequest: null`); BullMQ duplicates it for blocking reads. */
+  connection: Redis;
+  registry: TaskRegistry;
+  logger: Logger;
+  /** Queues to serve. @defaultValue every queue of the catalog */
+  queues?: readonly string[];
+  /** Tasks run at once, per queue. @defaultValue 10 */
+  concurrency?: number;
+  /** Job lock duration; a dead worker's tasks return after about this long. @defaultValue 30000 */
+  lockDurationMs?: number;
+  /** Stalled-job check interval. @defaultValue 30000 */
+  stalledIntervalMs?: number;
+  /** Recoveries from dead workers before a task is failed as poison. @defaultValue 2 */
+  maxStalledCount?: number;
+  /** How long `close()` waits for running tasks before handing them back. @defaultValue 25000 */
+  shutdownGraceMs?: number;
+}
+
+/** Why an attempt's signal was aborted. */
+class AbortReason extends Error {
+  constructor(
+    readonly kind: 'cancelled' | 'shutdown',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface ActiveTask {
+  job: Job<TaskJobData>;
+  token: string | undefined;
+  controller: AbortController;
+}
+
+/** Events a TaskWorker emits (tests and metrics listen). */
+export interface TaskWorkerEvents {
+  'task:started': [info: { taskId: string; taskName: string; attempt: number }];
+  'task:completed': [info: { taskId: string; taskName: string; attempt: number; durationMs: number }];
+  'task:failed': [
+    info: { taskId: string; taskName: string; attempt: number; error: string; willRetry: boolean },
+  ];
+}
+
+/**
+ * Runs tasks from BullMQ queues: one BullMQ `Worker` per served queue. Each
+ * attempt is validated against its contract, given a context with an abort
+ * signal, bounded by the task's timeout, logged and counted. BullMQ does the
+ * rest: locks, retries with backoff, stalled-job recovery.
+ */
+export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
+  readonly queues: readonly string[];
+  readonly #opts: Required<Omit<TaskWorkerOptions, 'queues'>>;
+  readonly #workers: Worker<TaskJobData>[] = [];
+  readonly #active = new Map<string, ActiveTask>();
+  #subscriber: Redis | undefined;
+  #shuttingDown = false;
+  readonly #handedBack: string[] = [];
+  #closing: Promise<{ handedBack: string[] }> | undefined;
+
+  constructor(options: TaskWorkerOptions) {
+    super();
+    const opts = {
+      concurrency: 10,
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
+      maxStalledCount: 2,
+      shutdownGraceMs: 25_000,
+      ...stripUndefined(options),
+    };
+    for (const key of ['concurrency', 'lockDurationMs', 'stalledIntervalMs'] as const) {
+      if (!(Number.isInteger(opts[key]) && opts[key] > 0))
+        throw new RangeError(`${key} must be a positive integer, got ${opts[key]}`);
+    }
+    if (!(opts.maxStalledCount >= 0))
+      throw new RangeError(`maxStalledCount must be >= 0, got ${opts.maxStalledCount}`);
+    if (!(opts.shutdownGraceMs >= 0))
+      throw new RangeError(`shutdownGraceMs must be >= 0, got ${opts.shutdownGraceMs}`);
+    this.#opts = opts;
+    this.queues =
+      options.queues && options.queues.length > 0 ? [...options.queues] : options.queue.catalog.queues();
+    options.registry.assertCovers(options.queue.catalog, this.queues);
+  }
+
+  /** Starts consuming; resolves once every queue's worker is connected. */
+  async start(): Promise<void> {
+    const { connection, queue, concurrency, lockDurationMs, stalledIntervalMs, maxStalledCount, logger } =
+      this.#opts;
+    for (const name of this.queues) {
+      const worker = new Worker<TaskJobData>(
+        name,
+        (job, token, signal) => this.#process(job, token, signal),
+        {
+          connection,
+          prefix: queue.prefix,
+          concurrency,
+          lockDuration: lockDurationMs,
+          stalledInterval: stalledIntervalMs,
+          maxStalledCount,
+          autorun: false,
+          name: `solar-worker-${process.pid}`,
+        },
+      );
+      worker.on('completed', (job) => this.#onCompleted(job));
+      worker.on('failed', (job, err) => this.#onFailed(job, err));
+      worker.on('error', (err) => logger.error({ err, queue: name }, 'worker error'));
+      worker.on('stalled', (jobId) =>
+        logger.warn(
+          { task_id: jobId, queue: name },
+          'task stalled: its worker died or hung; it was sent back to the queue',
+        ),
+      );
+      this.#workers.push(worker);
+    }
+    await this.#subscribeToCancels();
+    await Promise.all(this.#workers.map((w) => w.waitUntilReady()));
+    for (const worker of this.#workers) void worker.run();
+    logger.info({ queues: this.queues, concurrency }, 'worker started');
+  }
+
+  /** Ids of tasks running in this process now. */
+  activeTaskIds(): string[] {
+    return [...this.#active.keys()];
+  }
+
+  /** Stops taking new tasks (running ones go on). */
+  async pause(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.pause(true)));
+  }
+
+  async resume(): Promise<void> {
+    for (const w of this.#workers) w.resume();
+  }
+
+  /**
+   * Graceful stop: take no new tasks, let running ones finish for up to the
+   * grace period, then hand the rest back to the queue (they run again,
+   * elsewhere, without losing an attempt) and disconnect.
+   */
+  close(graceMs = this.#opts.shutdownGraceMs): Promise<{ handedBack: string[] }> {
+    this.#closing ??= this.#close(graceMs);
+    return this.#closing;
+  }
+
+  async #close(graceMs: number): Promise<{ handedBack: string[] }> {
+    const { logger } = this.#opts;
+    this.#shuttingDown = true;
+    if (this.#active.size > 0)
+      logger.info(
+        { running: this.#active.size, grace_ms: graceMs },
+        'shutting down: waiting for running tasks',
+      );
+    // BullMQ's close stops fetching and waits for the running jobs.
+    const closing = Promise.all(this.#workers.map((w) => w.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      closing.then(() => true),
+      new Promise<false>((r) => {
+        timer = setTimeout(() => r(false), graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      // Each processor hands its task back (see #process) and BullMQ's close completes.
+      for (const task of this.#active.values())
+        task.controller.abort(new AbortReason('shutdown', 'worker shutting down'));
+      await closing;
+    }
+    if (this.#handedBack.length > 0)
+      logger.warn({ task_ids: this.#handedBack }, 'handed running tasks back to the queue');
+    await this.#subscriber?.quit().catch(() => {});
+    logger.info('worker stopped');
+    return { handedBack: [...this.#handedBack] };
+  }
+
+  /**
+   * Returns a task to the waiting list without counting an attempt, and tells
+   * BullMQ so (a `WaitingError`), the way BullMQ documents manual moves.
+   */
+  async #handBack(job: Job<TaskJobData>, token: string | undefined): Promise<never> {
+    await job.moveToWait(token);
+    this.#handedBack.push(job.id!);
+    throw new WaitingError();
+  }
+
+  async #subscribeToCancels(): Promise<void> {
+    const { connection, queue, logger } = this.#opts;
+    const subscriber = connection.duplicate();
+    subscriber.on('error', (err) => logger.warn({ err }, 'cancel subscriber error'));
+    subscriber.on('message', (_channel, message: string) => {
+      let taskId: string | undefined;
+      let reason = 'cancelled by user';
+      try {
+        const parsed = JSON.parse(message) as { task_id?: unknown; reason?: unknown };
+        if (typeof parsed.task_id === 'string') taskId = parsed.task_id;
+        if (typeof parsed.reason === 'string') reason = parsed.reason;
+      } catch {
+        return;
+      }
+      const task = taskId ? this.#active.get(taskId) : undefined;
+      if (task) {
+        logger.info({ task_id: taskId, task: task.job.name }, 'cancelling running task');
+        task.controller.abort(new AbortReason('cancelled', reason));
+      }
+    });
+    await subscriber.subscribe(queue.cancelChannel);
+    this.#subscriber = subscriber;
+  }
+
+  async #process(job: Job<TaskJobData>, token?: string, signal?: AbortSignal): Promise<unknown> {
+    const { registry, logger, queue } = this.#opts;
+    const taskId = job.id!;
+    // BullMQ may hand us a job it fetched just as we began to close: give it back untouched.
+    if (this.#shuttingDown) return this.#handBack(job, token);
+    const attempt = job.attemptsMade + 1;
+    const entry = registry.get(job.name);
+    if (!entry) {
+      // A newer release queued a task this process does not know (rolling deploy): retry by policy.
+      throw new Error(`no handler for task "${job.name}" in this worker`);
+    }
+    const data = job.data;
+    if (data?.cancelled) throw new UnrecoverableError(`cancelled: ${data.cancelled.reason}`);
+    const parsed = entry.definition.args.safeParse(data?.args);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new UnrecoverableError(
+        `invalid payload for ${job.name}: ${formatPath(issue.path) || 'args'}: ${issue.message}`,
+      );
+    }
+
+    const controller = new AbortController();
+    const onBullAbort = () =>
+      controller.abort(new AbortReason('cancelled', String(signal?.reason ?? 'cancelled')));
+    signal?.addEventListener('abort', onBullAbort, { once: true });
+    this.#active.set(taskId, { job, token, controller });
+    const log = logger.child({ task_id: taskId, task: job.name, attempt });
+    const context: TaskContext = {
+      taskId,
+      taskName: job.name,
+      attempt,
+      maxRetries: (job.opts.attempts ?? 1) - 1,
+      logger: log,
+      signal: controller.signal,
+      queue,
+    };
+    const timeoutSeconds = data.timeout ?? entry.definition.defaults.timeout ?? 30;
+    const timer = setTimeout(
+      () => controller.abort(new TaskTimeoutError(timeoutSeconds)),
+      timeoutSeconds * 1000,
+    );
+    this.emit('task:started', { taskId, taskName: job.name, attempt });
+    log.debug('task started');
+    try {
+      return await runUntilAborted(() => entry.handler(parsed.data, context), controller.signal);
+    } catch (err) {
+      if (err instanceof PermanentTaskError) throw new UnrecoverableError(err.message);
+      if (err instanceof AbortReason && err.kind === 'cancelled')
+        throw new UnrecoverableError(`cancelled: ${err.message}`);
+      if (err instanceof AbortReason && err.kind === 'shutdown') return this.#handBack(job, token);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onBullAbort);
+      this.#active.delete(taskId);
+    }
+  }
+
+  #onCompleted(job: Job<TaskJobData>): void {
+    const durationMs = job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : 0;
+    const attempt = job.attemptsMade;
+    this.#opts.queue.counters.increment(job.name, 'completed');
+    this.#opts.logger.info(
+      { task_id: job.id, task: job.name, attempt, duration_ms: durationMs },
+      'task completed',
+    );
+    this.emit('task:completed', { taskId: job.id!, taskName: job.name, attempt, durationMs });
+  }
+
+  #onFailed(job: Job<TaskJobData> | undefined, err: Error): void {
+    if (!job) return;
+    const willRetry = job.finishedOn === undefined;
+    const attempt = job.attemptsMade;
+    this.#opts.queue.counters.increment(job.name, willRetry ? 'retried' : 'failed');
+    const line = { task_id: job.id, task: job.name, attempt, error: err.message, will_retry: willRetry };
+    if (willRetry) this.#opts.logger.warn(line, 'task attempt failed; will retry');
+    else this.#opts.logger.error(line, 'task failed');
+    this.emit('task:failed', { taskId: job.id!, taskName: job.name, attempt, error: err.message, willRetry });
+  }
+}
+
+/**
+ * Runs `fn` and settles with it, unless `signal` aborts first: then rejects
+ * with the abort reason at once, so a handler that never returns cannot hold
+ * its worker slot past its timeout.
+ */
+async function runUntilAborted<T>(fn: () => T | Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) throw signal.reason;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  const work = Promise.resolve().then(fn);
+  work.catch(() => {}); // a handler that rejects after losing the race must not be "unhandled"
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

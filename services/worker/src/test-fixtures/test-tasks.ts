@@ -1,0 +1,94 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defineTask, TaskCatalog } from '@solar-tasks/contract';
+import { z } from 'zod';
+import { PermanentTaskError } from '../errors/permanent-task-error.js';
+import { TaskRegistry } from '../task-registry.js';
+
+/**
+ * Tasks for tests: small, observable, each exercising one behaviour of the
+ * worker. Every run is recorded in `runs` so tests can assert what ran, when
+ * and how often.
+ */
+export const addNumbers = defineTask({
+  name: 'add_numbers',
+  description: 'Adds two numbers',
+  args: z.object({ a: z.number(), b: z.number() }),
+});
+export const recordLabel = defineTask({
+  name: 'record_label',
+  description: 'Records its label (ordering tests)',
+  args: z.object({ label: z.string() }),
+});
+export const flaky = defineTask({
+  name: 'flaky',
+  description: 'Fails its first `fail_times` attempts',
+  args: z.object({ fail_times: z.int().min(0) }),
+});
+export const permanentFailure = defineTask({
+  name: 'permanent_failure',
+  description: 'Throws PermanentTaskError',
+  args: z.object({}),
+});
+export const sleepTask = defineTask({
+  name: 'sleep_ms',
+  description: 'Sleeps, honouring its abort signal',
+  args: z.object({ ms: z.int().min(0) }),
+  defaults: { timeout: 60 },
+});
+export const hang = defineTask({
+  name: 'hang',
+  description: 'Never returns; a 1 s timeout stops it',
+  args: z.object({}),
+  defaults: { timeout: 1, maxRetries: 1, retryDelay: 0.05 },
+});
+
+export const testTasks = [addNumbers, recordLabel, flaky, permanentFailure, sleepTask, hang];
+
+/** One recorded handler run. */
+export interface Run {
+  task: string;
+  taskId: string;
+  attempt: number;
+  startedAt: number;
+  label?: string;
+}
+
+/** The catalog and a registry for {@link testTasks}, plus the shared run log. */
+export function testRegistry(runs: Run[] = []) {
+  const note = (task: string, ctx: { taskId: string; attempt: number }, label?: string) =>
+    runs.push({
+      task,
+      taskId: ctx.taskId,
+      attempt: ctx.attempt,
+      startedAt: Date.now(),
+      ...(label ? { label } : {}),
+    });
+  const registry = new TaskRegistry()
+    .register(addNumbers, (args, ctx) => {
+      note('add_numbers', ctx);
+      return { sum: args.a + args.b };
+    })
+    .register(recordLabel, (args, ctx) => {
+      note('record_label', ctx, args.label);
+      return { label: args.label };
+    })
+    .register(flaky, (args, ctx) => {
+      note('flaky', ctx);
+      if (ctx.attempt <= args.fail_times) throw new Error(`flaky failure ${ctx.attempt}`);
+      return { succeeded_on: ctx.attempt };
+    })
+    .register(permanentFailure, (_args, ctx) => {
+      note('permanent_failure', ctx);
+      throw new PermanentTaskError('recipient rejected');
+    })
+    .register(sleepTask, async (args, ctx) => {
+      note('sleep_ms', ctx);
+      await sleep(args.ms, undefined, { signal: ctx.signal });
+      return { slept: args.ms };
+    })
+    .register(hang, (_args, ctx) => {
+      note('hang', ctx);
+      return new Promise(() => {});
+    });
+  return { registry, catalog: new TaskCatalog(testTasks), runs };
+}

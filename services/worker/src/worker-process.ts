@@ -1,0 +1,135 @@
+import { resolve } from 'node:path';
+import { builtinTasks, TaskCatalog } from '@solar-tasks/contract';
+import { createRedisConnection, redactRedisUrl, TaskQueue } from '@solar-tasks/queue';
+import { createLogger, type Logger, SettingsError, taskDefaultsFrom } from '@solar-tasks/runtime';
+import type { WorkerSettings } from './env.js';
+import { builtinRegistry } from './handlers/index.js';
+import type { TaskRegistry } from './task-registry.js';
+import { TaskWorker } from './task-worker.js';
+
+/** A running worker and how to stop it. */
+export interface WorkerProcess {
+  worker: TaskWorker;
+  queue: TaskQueue;
+  logger: Logger;
+  /** Graceful stop (see {@link TaskWorker.close}); closes Redis afterwards. */
+  stop(): Promise<{ handedBack: string[] }>;
+}
+
+/** Overrides for tests and embedders: another catalog or registry than the built-in ones. */
+export interface StartWorkerOptions {
+  catalog?: TaskCatalog;
+  registry?: TaskRegistry;
+  logger?: Logger;
+}
+
+/** Connects, checks the registry covers the served queues, and starts consuming. */
+export async function startWorkerProcess(
+  settings: WorkerSettings,
+  options: StartWorkerOptions = {},
+): Promise<WorkerProcess> {
+  const logger = options.logger ?? createLogger({ name: 'worker', level: settings.LOG_LEVEL });
+  const redisSettings = { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX };
+  let lastRedisError = '';
+  const connection = createRedisConnection(redisSettings, 'worker', (err) => {
+    // One line per distinct error, not one per reconnect attempt.
+    if (err.message !== lastRedisError) logger.error({ err: err.message }, 'redis connection error');
+    lastRedisError = err.message;
+  });
+  connection.on('ready', () => {
+    if (lastRedisError) logger.info('redis connection restored');
+    lastRedisError = '';
+  });
+  const catalog = options.catalog ?? new TaskCatalog(builtinTasks);
+  const queue = new TaskQueue({
+    connection,
+    prefix: settings.REDIS_PREFIX,
+    catalog,
+    defaults: taskDefaultsFrom(settings),
+    retentionDays: settings.TASK_CLEANUP_DAYS,
+  });
+  const registry =
+    options.registry ??
+    builtinRegistry({
+      dataDir: resolve(settings.DATA_DIR),
+      smtpUrl: settings.SMTP_URL,
+      smtpFrom: settings.SMTP_FROM,
+      salesNotifyEmail: settings.SALES_NOTIFY_EMAIL,
+      leadSinkUrl: settings.LEAD_SINK_URL,
+      redis: connection,
+      prefix: settings.REDIS_PREFIX,
+    });
+  const worker = new TaskWorker({
+    queue,
+    connection,
+    registry,
+    logger,
+    queues: settings.WORKER_QUEUES,
+    concurrency: settings.WORKER_CONCURRENCY,
+    lockDurationMs: settings.WORKER_LOCK_DURATION_MS,
+    stalledIntervalMs: settings.WORKER_STALLED_INTERVAL_MS,
+    maxStalledCount: settings.WORKER_MAX_STALLED_COUNT,
+    shutdownGraceMs: settings.WORKER_SHUTDOWN_GRACE * 1000,
+  });
+  logger.info(
+    { redis: redactRedisUrl(settings.REDIS_URL), prefix: settings.REDIS_PREFIX },
+    'connecting to redis',
+  );
+  await worker.start();
+  return {
+    worker,
+    queue,
+    logger,
+    async stop() {
+      const result = await worker.close();
+      await queue.close();
+      await connection.quit().catch(() => connection.disconnect());
+      logger.flush();
+      return result;
+    },
+  };
+}
+
+/**
+ * Runs a worker until SIGTERM or SIGINT, then stops gracefully and exits 0.
+ * Bad settings exit 2 with a message naming the variable.
+ */
+export async function runWorkerMain(
+  load: () => WorkerSettings,
+  options: StartWorkerOptions = {},
+): Promise<void> {
+  let settings: WorkerSettings;
+  try {
+    settings = load();
+  } catch (err) {
+    if (err instanceof SettingsError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const running = await startWorkerProcess(settings, options);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    running.logger.info({ signal }, 'stopping');
+    try {
+      await running.stop();
+      process.exit(0);
+    } catch (err) {
+      running.logger.fatal({ err }, 'shutdown failed');
+      running.logger.flush();
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('uncaughtException', (err) => {
+    // A handler threw outside its promise (a timer, an emitter). The process
+    // state is unknown: exit and let BullMQ's stalled check hand its tasks on.
+    running.logger.fatal({ err }, 'uncaught exception; exiting');
+    running.logger.flush();
+    process.exit(1);
+  });
+}
