@@ -21,6 +21,7 @@ import {
 import { pino } from 'pino';
 import type { ApiKey } from './api-keys.js';
 import { errorHandler, sendError } from './errors.js';
+import { registerJsonBodyParser } from './plugins/json-body.js';
 import { healthRoutes } from './routes/health.js';
 import { argsJsonSchema, tasksRoutes } from './routes/tasks.js';
 
@@ -69,6 +70,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   }).withTypeProvider<ZodTypeProvider>();
 
+  // JSON only (the webhook adds its form encodings in its own scope): anything else is a 415.
+  registerJsonBodyParser(app);
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);

@@ -271,3 +271,35 @@ describe('enqueue → process → status over HTTP', () => {
     ).toBe(200);
   });
 });
+
+describe('hostile bodies', () => {
+  it('answers 400 or 415 with a clear code, and queues nothing', async () => {
+    stack = await startStack(testRedisUrl(), { startWorker: false });
+    const post = (body: string | Uint8Array, type = 'application/json') =>
+      fetch(`${stack!.baseUrl}/api/tasks/enqueue/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack!.key}`, 'content-type': type },
+        body,
+      });
+    const cases: [string | Uint8Array, string, number, string][] = [
+      ['{"task_name":', 'application/json', 400, 'INVALID_JSON'],
+      [`${'['.repeat(100_000)}${']'.repeat(100_000)}`, 'application/json', 400, 'INVALID_JSON'],
+      ['{"task_name":"add_numbers","__proto__":{"x":1}}', 'application/json', 400, 'INVALID_JSON'],
+      [new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), 'application/json', 400, 'INVALID_JSON'],
+      ['task_name=add_numbers', 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ['{"task_name":"add_numbers","args":[1,2]}', 'application/xml', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [
+        JSON.stringify({ task_name: 'add_numbers', args: ['x'.repeat(300 * 1024), 2] }),
+        'application/json',
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+    ];
+    for (const [body, type, code, errorCode] of cases) {
+      const res = await post(body, type);
+      expect(res.status, `${type} ${String(body).slice(0, 40)}`).toBe(code);
+      expect(await res.json()).toMatchObject({ error: { code: errorCode } });
+    }
+    expect((await stack.queue.stats()).totals.pending).toBe(0);
+  });
+});
