@@ -52,6 +52,8 @@ class Transport:
             raise ConfigurationError(f"url must be an absolute http(s) URL, got {url!r}")
         if parts.query or parts.fragment:
             raise ConfigurationError("url must not have a query or fragment")
+        if parts.username or parts.password:
+            raise ConfigurationError("url must not carry credentials: pass the key as api_key")
         if not isinstance(api_key, str) or not api_key or not all(0x21 <= ord(c) <= 0x7E for c in api_key):
             # Never echo the key: it is a secret, and this message may reach a log.
             raise ConfigurationError("api_key must be a non-empty string of printable ASCII without spaces")

@@ -74,6 +74,8 @@ class EnvironmentSettingsTest(unittest.TestCase):
                 load_settings(env, task_processing={key: value})
         with self.assertRaisesRegex(ConfigurationError, "url"):
             Client.from_settings({**env, "SOLAR_TASKS_URL": "tasks.internal"}, task_processing=None)
+        with self.assertRaisesRegex(ConfigurationError, "credentials"):
+            Client("https://user:pw@tasks.internal", KEY)
 
     def test_the_api_key_never_shows_in_reprs_or_errors(self) -> None:
         settings = load_settings(

@@ -188,6 +188,8 @@ function resolveOptions(options: TransportOptions): ResolvedOptions {
     throw new TypeError(`baseUrl must be an http(s) URL, got protocol "${url.protocol}"`);
   }
   if (url.search || url.hash) throw new TypeError('baseUrl must not have a query or fragment');
+  if (url.username || url.password)
+    throw new TypeError('baseUrl must not carry credentials: pass the key as apiKey');
   if (typeof options.apiKey !== 'string' || !/^[\x21-\x7e]+$/.test(options.apiKey)) {
     // Never echo the key: it is a secret, and this message may reach a log.
     throw new TypeError('apiKey must be a non-empty string of printable ASCII without spaces');

@@ -266,6 +266,9 @@ describe('createClient checks its options at once', () => {
     expect(() => createClient({ baseUrl: 'tasks.internal', apiKey: 'k'.repeat(20) })).toThrow(/baseUrl/);
     expect(() => createClient({ baseUrl: 'ftp://tasks.internal', apiKey: 'k'.repeat(20) })).toThrow(/http/);
     expect(() => createClient({ baseUrl: 'http://x', apiKey: '' })).toThrow(/apiKey/);
+    expect(() => createClient({ baseUrl: 'http://user:pw@x', apiKey: 'k'.repeat(20) })).toThrow(
+      /credentials/,
+    );
     const secret = 'secret with space';
     expect(() => createClient({ baseUrl: 'http://x', apiKey: secret })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining(secret) }),
