@@ -23,6 +23,7 @@ import type { ApiKey } from './api-keys.js';
 import { errorHandler, sendError } from './errors.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
 import { healthRoutes } from './routes/health.js';
+import { taskActionsRoutes } from './routes/task-actions.js';
 import { argsJsonSchema, tasksRoutes } from './routes/tasks.js';
 
 /** What the API is built from; `main.ts` makes these from settings, tests make their own. */
@@ -137,5 +138,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     taskDefaults: deps.taskDefaults ?? {},
     redisDeadlineMs,
   });
+  await app.register(taskActionsRoutes, { queue: deps.queue, apiKeys: deps.apiKeys, redisDeadlineMs });
   return app;
 }
