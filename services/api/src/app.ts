@@ -23,6 +23,11 @@ import type { ApiKey } from './api-keys.js';
 import { errorHandler, sendError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { argsJsonSchema, tasksRoutes } from './routes/tasks.js';
+import {
+  EMAILJS_WEBHOOK_PATH,
+  type EmailjsWebhookOptions,
+  emailjsWebhookRoutes,
+} from './routes/webhook-emailjs.js';
 
 /** What the API is built from; `main.ts` makes these from settings, tests make their own. */
 export interface AppDeps {
@@ -39,6 +44,8 @@ export interface AppDeps {
   trustProxy?: boolean | string | string[];
   /** Longest a request waits on Redis before a 503. @defaultValue 1000 */
   redisDeadlineMs?: number;
+  /** The EmailJS webhook. Without it, or without its `secret`, the webhook answers 401. */
+  emailjs?: EmailjsWebhookOptions;
 }
 
 /** The API's Fastify instance type. */
@@ -107,6 +114,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer' },
           apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          emailjsSecret: { type: 'apiKey', in: 'header', name: 'X-EmailJS-Secret' },
+          emailjsToken: { type: 'apiKey', in: 'query', name: 'token' },
         },
         schemas: Object.fromEntries(
           deps.queue.catalog
@@ -119,6 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       },
       tags: [
         { name: 'tasks', description: 'Enqueue tasks and read their status' },
+        { name: 'webhooks', description: 'The website contact form (EmailJS payloads)' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },
@@ -132,6 +142,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     apiKeys: deps.apiKeys,
     taskDefaults: deps.taskDefaults ?? {},
     redisDeadlineMs,
+  });
+  // Its own encapsulated plugin: form parsers, CORS and the rate limit apply to the webhook only.
+  await app.register(emailjsWebhookRoutes, {
+    prefix: EMAILJS_WEBHOOK_PATH,
+    queue: deps.queue,
+    redisDeadlineMs,
+    ...deps.emailjs,
   });
   return app;
 }
