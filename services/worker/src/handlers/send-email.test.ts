@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { freePort, nextEvent, testRedisUrl, waitFor } from '@solar-tasks/testing';
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TaskWorkerEvents } from '../task-worker.js';
 import { type BuiltinWorker, startBuiltinWorker } from '../test-fixtures/builtin-worker.js';
 import { type SmtpSink, startSmtpSink } from '../test-support/smtp-sink.js';
 
@@ -68,7 +69,7 @@ describe('send_email over SMTP', () => {
     worker = await startBuiltinWorker(testRedisUrl(), { smtp: { url: `smtp://127.0.0.1:${port}` } });
     const starts: number[] = [];
     worker.worker.on('task:started', () => starts.push(Date.now()));
-    const firstFailure = nextEvent(worker.worker, 'task:failed');
+    const firstFailure = nextEvent<TaskWorkerEvents['task:failed']>(worker.worker, 'task:failed');
     const { taskId } = await worker.queue.enqueue({
       task_name: 'send_email',
       kwargs: { to: 'ann@example.com', subject: 'Hello', text: 'Hi' },

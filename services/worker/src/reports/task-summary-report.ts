@@ -9,7 +9,7 @@ export interface TaskSummaryRow {
   failed: number;
   cancelled: number;
   total: number;
-  /** Mean run time of the last attempt, ms (tasks that ran; a task cancelled before it ran has none). */
+  /** Mean run time of the last attempt, ms, over completed and failed tasks (cancelled ones are left out). */
   mean_ms: number | null;
   /** 95th percentile (nearest rank) of the same, ms. */
   p95_ms: number | null;
@@ -78,15 +78,19 @@ export async function* taskSummaryRows(
             tally = { completed: 0, failed: 0, cancelled: 0, durations: [], reasons: new Map() };
             tallies.set(taskName, tally);
           }
-          if (processedOn && finishedOn) tally.durations.push(Number(finishedOn) - Number(processedOn));
+          const ranFor = processedOn && finishedOn ? Number(finishedOn) - Number(processedOn) : undefined;
           if (state === 'completed') tally.completed++;
-          else if (isCancelled(data ?? null)) tally.cancelled++;
-          else {
+          else if (isCancelled(data ?? null)) {
+            // A cancelled task's "run" is the moment a worker discarded it (or aborted it): not a run time.
+            tally.cancelled++;
+            continue;
+          } else {
             tally.failed++;
             const reason = (failedReason || 'unknown').slice(0, REASON_LENGTH);
             const key = tally.reasons.has(reason) || tally.reasons.size < MAX_REASONS ? reason : '(other)';
             tally.reasons.set(key, (tally.reasons.get(key) ?? 0) + 1);
           }
+          if (ranFor !== undefined) tally.durations.push(ranFor);
         }
       }
     }
@@ -123,18 +127,19 @@ export function percentile(values: number[], p: number): number | null {
  * cursor is the last score seen (plus the ids already read at that score),
  * not an offset, so retention removing old jobs while we read skips nothing.
  */
-async function* finishedIds(
+export async function* finishedIds(
   redis: Redis,
   key: string,
   fromMs: number,
   toMs: number,
   signal: AbortSignal,
+  pageSize = PAGE,
 ): AsyncGenerator<string[]> {
   let min = String(fromMs);
   let seenAtMin = new Set<string>();
   for (;;) {
     signal.throwIfAborted();
-    const limit = PAGE + seenAtMin.size;
+    const limit = pageSize + seenAtMin.size;
     const flat = await redis.zrangebyscore(key, min, `(${toMs}`, 'WITHSCORES', 'LIMIT', 0, limit);
     const page: string[] = [];
     let lastScore = min;
