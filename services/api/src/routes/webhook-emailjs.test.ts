@@ -280,4 +280,20 @@ describe('POST /api/webhooks/emailjs/', () => {
     expect(res.statusCode).toBe(415);
     expect(res.json()).toMatchObject({ error: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
   });
+
+  it('is described in the OpenAPI document with its own security schemes', async () => {
+    const s = await setup();
+    const doc = (await s.app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+      paths: Record<string, { post?: { security?: unknown; tags?: string[] } }>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    expect(doc.paths['/api/webhooks/emailjs/']?.post).toMatchObject({
+      tags: ['webhooks'],
+      security: [{ emailjsSecret: [] }, { emailjsToken: [] }],
+    });
+    expect(doc.components.securitySchemes.emailjsSecret).toMatchObject({
+      in: 'header',
+      name: 'X-EmailJS-Secret',
+    });
+  });
 });

@@ -152,6 +152,8 @@ export const emailjsWebhookRoutes: FastifyPluginAsyncZod<PluginOptions> = async 
   app.post(
     '/',
     {
+      // Documented with the trailing slash like the seed's routes; ignoreTrailingSlash serves both.
+      prefixTrailingSlash: 'slash',
       bodyLimit: BODY_LIMIT,
       // onRequest: before the body is read, so an unauthenticated caller costs no parsing.
       onRequest: [app.rateLimit(), authenticate],
