@@ -314,7 +314,17 @@ function parseAmount(text: string): number | undefined {
   return Number.isFinite(amount) ? amount : undefined;
 }
 
-/** The Redis key of a stored submission (it expires with the deployment's retention). */
+/**
+ * The Redis key of a stored submission (it expires with the deployment's
+ * retention). Submission and duplicate-guard keys share the `{emailjs}` hash
+ * tag: the webhook writes both in one script, which Redis Cluster allows only
+ * within one slot.
+ */
 export function emailjsSubmissionKey(prefix: string, id: string): string {
-  return `${prefix}:emailjs:submission:${id}`;
+  return `${prefix}:{emailjs}:submission:${id}`;
+}
+
+/** The key remembering, for ten minutes, which submission a given content became. */
+export function emailjsDedupKey(prefix: string, contentHash: string): string {
+  return `${prefix}:{emailjs}:dedup:${contentHash}`;
 }

@@ -7,7 +7,7 @@ export const processEmailjsSubmission = defineTask({
   name: 'process_emailjs_submission',
   description: 'Process form submissions from website (EmailJS payloads)',
   args: z.strictObject({
-    /** Id of the submission the webhook stored (`<REDIS_PREFIX>:emailjs:submission:<id>`). */
+    /** Id of the submission the webhook stored (`<REDIS_PREFIX>:{emailjs}:submission:<id>`). */
     submission_id: emailjsSubmissionIdSchema,
   }),
   defaults: { timeout: 60 },

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { builtinTasks, TaskCatalog } from '@solar-tasks/contract';
+import { builtinTasks, emailjsSubmissionKey, TaskCatalog } from '@solar-tasks/contract';
 import { createRedisConnection, TaskQueue } from '@solar-tasks/queue';
 import { testRedisUrl, uniquePrefix } from '@solar-tasks/testing';
 import type { Redis } from 'ioredis';
@@ -89,7 +89,7 @@ const post = (
     ...(typeof body === 'string' ? { payload: body } : { payload: body as object }),
   });
 
-const submissionKeys = (s: Setup) => s.redis.keys(`${s.prefix}:emailjs:*`);
+const submissionKeys = (s: Setup) => s.redis.keys(`${s.prefix}:{emailjs}:*`);
 
 describe('POST /api/webhooks/emailjs/', () => {
   it('is closed (401) when no secret is configured, and answers 401 to a wrong secret', async () => {
@@ -113,7 +113,7 @@ describe('POST /api/webhooks/emailjs/', () => {
     const status = await s.queue.getStatus(task_id);
     expect(status).toMatchObject({ task_name: 'process_emailjs_submission', status: 'pending' });
     const id = (status!.arguments as { submission_id: string }).submission_id;
-    const stored = await s.redis.get(`${s.prefix}:emailjs:submission:${id}`);
+    const stored = await s.redis.get(emailjsSubmissionKey(s.prefix, id));
     expect(JSON.parse(stored!)).toMatchObject({
       id,
       service_id: 'service_abc',
@@ -127,7 +127,7 @@ describe('POST /api/webhooks/emailjs/', () => {
       },
       extra: { how_did_you_hear: 'Google' },
     });
-    expect(await s.redis.ttl(`${s.prefix}:emailjs:submission:${id}`)).toBeGreaterThan(86_400);
+    expect(await s.redis.ttl(emailjsSubmissionKey(s.prefix, id))).toBeGreaterThan(86_400);
     expect(stored).not.toContain('emailjs-private-key-must-not-leak');
     expect(s.logs.join('')).not.toContain('emailjs-private-key-must-not-leak');
     expect(s.logs.join('')).not.toContain(SECRET);
@@ -154,7 +154,7 @@ describe('POST /api/webhooks/emailjs/', () => {
       template_params: { ...payload.template_params, message: 'Other' },
     });
     expect((other.json() as { task_id: string }).task_id).not.toBe(first.task_id);
-    expect((await s.redis.keys(`${s.prefix}:emailjs:submission:*`)).length).toBe(2);
+    expect((await s.redis.keys(`${s.prefix}:{emailjs}:submission:*`)).length).toBe(2);
   });
 
   it('accepts emailjs.sendForm posts, form-encoded and multipart', async () => {
@@ -182,7 +182,7 @@ describe('POST /api/webhooks/emailjs/', () => {
     });
     expect(res.statusCode, res.body).toBe(202);
     const submissions = await Promise.all(
-      (await s.redis.keys(`${s.prefix}:emailjs:submission:*`)).map(async (k) =>
+      (await s.redis.keys(`${s.prefix}:{emailjs}:submission:*`)).map(async (k) =>
         JSON.parse((await s.redis.get(k))!),
       ),
     );

@@ -5,6 +5,7 @@ import multipart from '@fastify/multipart';
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import {
   type EmailjsSubmission,
+  emailjsDedupKey,
   emailjsSubmissionKey,
   errorBodySchema,
   type NormalisedEmailjsPayload,
@@ -209,7 +210,7 @@ export const emailjsWebhookRoutes: FastifyPluginAsyncZod<PluginOptions> = async 
       const prefix = opts.queue.prefix;
       const [storedId, fresh] = await withDeadline(
         redis.solarEmailjsStore(
-          `${prefix}:emailjs:dedup:${contentHash(result.value)}`,
+          emailjsDedupKey(prefix, contentHash(result.value)),
           emailjsSubmissionKey(prefix, id),
           id,
           JSON.stringify(submission),
