@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { builtinTasks, emailjsSubmissionKey, TaskCatalog } from '@solar-tasks/contract';
 import { createRedisConnection, TaskQueue } from '@solar-tasks/queue';
-import { testRedisUrl, uniquePrefix } from '@solar-tasks/testing';
+import { startRedisServer, testRedisUrl, uniquePrefix, waitFor } from '@solar-tasks/testing';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,9 +26,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(emailjs: Partial<EmailjsWebhookOptions> = {}): Promise<Setup> {
+async function setup(emailjs: Partial<EmailjsWebhookOptions> = {}, url = testRedisUrl()): Promise<Setup> {
   const prefix = uniquePrefix('webhook');
-  const redis = createRedisConnection({ url: testRedisUrl(), prefix }, 'api');
+  const redis = createRedisConnection({ url, prefix }, 'api');
   const queue = new TaskQueue({ connection: redis, prefix, catalog: new TaskCatalog(builtinTasks) });
   await queue.waitUntilReady();
   const logs: string[] = [];
@@ -50,7 +50,7 @@ async function setup(emailjs: Partial<EmailjsWebhookOptions> = {}): Promise<Setu
   cleanups.push(async () => {
     await app.close();
     await queue.close();
-    const keys = await redis.keys(`${prefix}:*`);
+    const keys = await redis.keys(`${prefix}:*`).catch(() => []);
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
   });
@@ -295,5 +295,23 @@ describe('POST /api/webhooks/emailjs/', () => {
       in: 'header',
       name: 'X-EmailJS-Secret',
     });
+  });
+
+  it('answers 503 fast while Redis is down, and accepts the same post once it is back', async () => {
+    const server = await startRedisServer();
+    cleanups.push(() => server.stop({ removeData: true }));
+    const s = await setup({}, server.url);
+    await server.kill();
+    const t0 = Date.now();
+    const down = await post(s.app, payload);
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toMatchObject({ error: { code: 'QUEUE_UNAVAILABLE' } });
+    expect(Date.now() - t0).toBeLessThan(3000);
+    const restarted = await server.restart();
+    cleanups.push(() => restarted.stop({ removeData: true }));
+    await waitFor('the API reconnects', async () => (await s.queue.ping()) === true, { timeoutMs: 15_000 });
+    const up = await post(s.app, payload);
+    expect(up.statusCode, up.body).toBe(202);
+    expect(await submissionKeys(s)).toHaveLength(2); // the submission and its duplicate guard
   });
 });
