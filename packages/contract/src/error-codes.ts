@@ -19,6 +19,11 @@ export const ERROR_CODES = {
   INVALID_JSON: { status: 400, description: 'The body is not valid JSON (or not UTF-8).' },
   INVALID_TASK_ID: { status: 400, description: 'The task id is not of the form the API issues.' },
   BAD_REQUEST: { status: 400, description: 'The request is malformed in a way no other code describes.' },
+  SUBMISSION_REJECTED: {
+    status: 422,
+    description:
+      'A form submission looks automated (its honeypot field is filled); nothing was stored. `details.field` names the field.',
+  },
   UNAUTHORIZED: { status: 401, description: 'No credentials, or credentials that match no configured key.' },
   FORBIDDEN: { status: 403, description: 'The credentials are valid but lack the scope this route needs.' },
   NOT_FOUND: { status: 404, description: 'No such route.' },

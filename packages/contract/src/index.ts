@@ -1,6 +1,7 @@
 export * from './backoff.js';
 export * from './bind-args.js';
 export * from './define-task.js';
+export * from './emailjs.js';
 export * from './enqueue-plan.js';
 export * from './error-codes.js';
 export * from './priority.js';

@@ -25,6 +25,11 @@ import { registerJsonBodyParser } from './plugins/json-body.js';
 import { healthRoutes } from './routes/health.js';
 import { taskActionsRoutes } from './routes/task-actions.js';
 import { argsJsonSchema, tasksRoutes } from './routes/tasks.js';
+import {
+  EMAILJS_WEBHOOK_PATH,
+  type EmailjsWebhookOptions,
+  emailjsWebhookRoutes,
+} from './routes/webhook-emailjs.js';
 
 /** What the API is built from; `main.ts` makes these from settings, tests make their own. */
 export interface AppDeps {
@@ -41,6 +46,8 @@ export interface AppDeps {
   trustProxy?: boolean | string | string[];
   /** Longest a request waits on Redis before a 503. @defaultValue 1000 */
   redisDeadlineMs?: number;
+  /** The EmailJS webhook. Without it, or without its `secret`, the webhook answers 401. */
+  emailjs?: EmailjsWebhookOptions;
 }
 
 /** The API's Fastify instance type. */
@@ -112,6 +119,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer' },
           apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          emailjsSecret: { type: 'apiKey', in: 'header', name: 'X-EmailJS-Secret' },
+          emailjsToken: { type: 'apiKey', in: 'query', name: 'token' },
         },
         schemas: Object.fromEntries(
           deps.queue.catalog
@@ -124,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       },
       tags: [
         { name: 'tasks', description: 'Enqueue tasks and read their status' },
+        { name: 'webhooks', description: 'The website contact form (EmailJS payloads)' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
     },
@@ -139,5 +149,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     redisDeadlineMs,
   });
   await app.register(taskActionsRoutes, { queue: deps.queue, apiKeys: deps.apiKeys, redisDeadlineMs });
+  // Its own encapsulated plugin: form parsers, CORS and the rate limit apply to the webhook only.
+  await app.register(emailjsWebhookRoutes, {
+    prefix: EMAILJS_WEBHOOK_PATH,
+    queue: deps.queue,
+    redisDeadlineMs,
+    ...deps.emailjs,
+  });
   return app;
 }

@@ -14,7 +14,22 @@ export const apiSettingsSchema = z.object({
   ADMIN_PASSWORD: z.string().optional(),
   EMAILJS_WEBHOOK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   /** Comma-separated origins allowed to post the EmailJS webhook from a browser. */
-  EMAILJS_ALLOWED_ORIGINS: z.string().optional(),
+  EMAILJS_ALLOWED_ORIGINS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim().replace(/\/$/, ''))
+        .filter(Boolean),
+    )
+    .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), {
+      error: 'must be comma-separated origins such as https://www.example.com',
+    })
+    .default([]),
+  /** Webhook submissions one client IP may post per EMAILJS_RATE_LIMIT_WINDOW. */
+  EMAILJS_RATE_LIMIT_MAX: setting.int(1, 100_000).default(10),
+  /** Seconds of the webhook's per-IP rate-limit window. */
+  EMAILJS_RATE_LIMIT_WINDOW: setting.num(1, 86_400).default(60),
   /** Largest request body, bytes. */
   BODY_LIMIT: setting.int(1024, 64 * 1024 * 1024).default(256 * 1024),
   /** Largest serialized arguments of one task, bytes. */

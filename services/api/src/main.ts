@@ -78,6 +78,17 @@ const app = await buildApp({
   taskDefaults: taskDefaultsFrom(settings),
   bodyLimit: settings.BODY_LIMIT,
   trustProxy: parseTrustProxy(settings.TRUST_PROXY),
+  emailjs: {
+    redis: connection,
+    secret: settings.EMAILJS_WEBHOOK_SECRET,
+    allowedOrigins: settings.EMAILJS_ALLOWED_ORIGINS,
+    rateLimit: {
+      max: settings.EMAILJS_RATE_LIMIT_MAX,
+      timeWindowMs: settings.EMAILJS_RATE_LIMIT_WINDOW * 1000,
+    },
+    // Kept as long as the task itself is, so a manual retry of a failed task still finds it.
+    submissionTtlSeconds: settings.TASK_CLEANUP_DAYS * 86_400,
+  },
 });
 
 function parseTrustProxy(value: string | undefined): boolean | string | string[] {

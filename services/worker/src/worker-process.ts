@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { builtinTasks, TaskCatalog } from '@solar-tasks/contract';
 import { createRedisConnection, redactRedisUrl, TaskQueue } from '@solar-tasks/queue';
 import { createLogger, type Logger, SettingsError, taskDefaultsFrom } from '@solar-tasks/runtime';
+import type { Redis } from 'ioredis';
 import type { WorkerSettings } from './env.js';
-import { builtinRegistry } from './handlers/index.js';
+import { builtinRegistry, type HandlerDeps } from './handlers/index.js';
 import type { TaskRegistry } from './task-registry.js';
 import { TaskWorker } from './task-worker.js';
 
@@ -21,6 +23,48 @@ export interface StartWorkerOptions {
   catalog?: TaskCatalog;
   registry?: TaskRegistry;
   logger?: Logger;
+}
+
+/**
+ * The built-in handlers' dependencies from settings. Reads the auto-reply
+ * template file once, at start: a missing file stops the worker with a
+ * message naming AUTO_REPLY_TEMPLATE rather than failing every enquiry.
+ */
+export function handlerDepsFrom(settings: WorkerSettings, redis: Redis): HandlerDeps {
+  let autoReplyText: string | undefined;
+  if (settings.AUTO_REPLY_TEMPLATE) {
+    try {
+      autoReplyText = readFileSync(resolve(settings.AUTO_REPLY_TEMPLATE), 'utf8');
+    } catch (err) {
+      throw new SettingsError([
+        { variable: 'AUTO_REPLY_TEMPLATE', message: `cannot read it: ${(err as Error).message}` },
+      ]);
+    }
+  }
+  return {
+    dataDir: resolve(settings.DATA_DIR),
+    smtp: settings.SMTP_URL
+      ? {
+          url: settings.SMTP_URL,
+          user: settings.SMTP_USER,
+          password: settings.SMTP_PASSWORD,
+          requireTls: settings.SMTP_REQUIRE_TLS,
+          rejectUnauthorized: settings.SMTP_TLS_REJECT_UNAUTHORIZED,
+          timeoutMs: settings.SMTP_TIMEOUT * 1000,
+        }
+      : undefined,
+    smtpFrom: settings.SMTP_FROM,
+    salesNotifyEmail: settings.SALES_NOTIFY_EMAIL,
+    autoReply: settings.AUTO_REPLY_ENABLED
+      ? { subject: settings.AUTO_REPLY_SUBJECT, text: autoReplyText }
+      : false,
+    leadSinkUrl: settings.LEAD_SINK_URL,
+    leadSinkToken: settings.LEAD_SINK_TOKEN,
+    leadDedupWindowDays: settings.LEAD_DEDUP_WINDOW_DAYS,
+    leadPhoneCountry: settings.LEAD_PHONE_COUNTRY,
+    redis,
+    prefix: settings.REDIS_PREFIX,
+  };
 }
 
 /** Connects, checks the registry covers the served queues, and starts consuming. */
@@ -48,17 +92,7 @@ export async function startWorkerProcess(
     defaults: taskDefaultsFrom(settings),
     retentionDays: settings.TASK_CLEANUP_DAYS,
   });
-  const registry =
-    options.registry ??
-    builtinRegistry({
-      dataDir: resolve(settings.DATA_DIR),
-      smtpUrl: settings.SMTP_URL,
-      smtpFrom: settings.SMTP_FROM,
-      salesNotifyEmail: settings.SALES_NOTIFY_EMAIL,
-      leadSinkUrl: settings.LEAD_SINK_URL,
-      redis: connection,
-      prefix: settings.REDIS_PREFIX,
-    });
+  const registry = options.registry ?? builtinRegistry(handlerDepsFrom(settings, connection));
   const worker = new TaskWorker({
     queue,
     connection,
@@ -108,7 +142,16 @@ export async function runWorkerMain(
     }
     throw err;
   }
-  const running = await startWorkerProcess(settings, options);
+  let running: WorkerProcess;
+  try {
+    running = await startWorkerProcess(settings, options);
+  } catch (err) {
+    if (err instanceof SettingsError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -28,3 +28,16 @@ export const isoDate = z.iso.date();
 
 /** A short free-text field: trimmed, bounded. */
 export const shortText = (max = 200) => z.string().trim().max(max);
+
+/** Longest name and value of a form field kept verbatim ("extra" fields of a website lead). */
+export const EXTRA_FIELD_LIMITS = { count: 50, nameLength: 64, valueLength: 2_000 } as const;
+
+/** Unrecognised form fields kept with a lead: bounded in count and size. */
+export const leadExtraFields = z
+  .record(
+    z.string().min(1).max(EXTRA_FIELD_LIMITS.nameLength),
+    z.string().max(EXTRA_FIELD_LIMITS.valueLength),
+  )
+  .refine((r) => Object.keys(r).length <= EXTRA_FIELD_LIMITS.count, {
+    message: `at most ${EXTRA_FIELD_LIMITS.count} extra fields`,
+  });

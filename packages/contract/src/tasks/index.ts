@@ -4,6 +4,12 @@ import { processEmailjsSubmission } from './process-emailjs-submission.js';
 import { processLead } from './process-lead.js';
 import { sendEmail } from './send-email.js';
 
+export {
+  dataRelativePath,
+  EXTRA_FIELD_LIMITS,
+  emailAddress,
+  leadExtraFields,
+} from './fields.js';
 export { generateReport, REPORT_KINDS } from './generate-report.js';
 export { processEmailjsSubmission } from './process-emailjs-submission.js';
 export { processLead, ROOF_TYPES } from './process-lead.js';

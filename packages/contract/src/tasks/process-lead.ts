@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTask } from '../define-task.js';
-import { emailAddress, shortText } from './fields.js';
+import { emailAddress, leadExtraFields, shortText } from './fields.js';
 
 /** Roof types the sales team quotes for; anything else is `other`. */
 export const ROOF_TYPES = ['tile', 'metal', 'shingle', 'flat', 'slate', 'other'] as const;
@@ -26,6 +26,8 @@ export const processLead = defineTask({
       submitted_at: z.iso.datetime({ offset: true }).optional(),
       /** Key of the submission this lead came from, carried through for traceability. */
       submission_id: shortText(100).optional(),
+      /** Form fields the mapping did not recognise, kept verbatim for the CRM (at most 50). */
+      extra: leadExtraFields.optional(),
     })
     .refine((lead) => lead.email !== undefined || lead.phone !== undefined, {
       message: 'a lead needs an email or a phone number',

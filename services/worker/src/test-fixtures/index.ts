@@ -1,1 +1,2 @@
+export * from './builtin-worker.js';
 export * from './test-tasks.js';

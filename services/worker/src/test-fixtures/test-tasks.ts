@@ -55,6 +55,12 @@ export interface Run {
 
 /** The catalog and a registry for {@link testTasks}, plus the shared run log. */
 export function testRegistry(runs: Run[] = []) {
+  const registry = registerTestTasks(new TaskRegistry(), runs);
+  return { registry, catalog: new TaskCatalog(testTasks), runs };
+}
+
+/** Registers the {@link testTasks} handlers on `registry` (beside built-in ones, say), recording into `runs`. */
+export function registerTestTasks(registry: TaskRegistry, runs: Run[] = []): TaskRegistry {
   const note = (task: string, ctx: { taskId: string; attempt: number }, label?: string) =>
     runs.push({
       task,
@@ -63,7 +69,7 @@ export function testRegistry(runs: Run[] = []) {
       startedAt: Date.now(),
       ...(label ? { label } : {}),
     });
-  const registry = new TaskRegistry()
+  return registry
     .register(addNumbers, (args, ctx) => {
       note('add_numbers', ctx);
       return { sum: args.a + args.b };
@@ -90,5 +96,4 @@ export function testRegistry(runs: Run[] = []) {
       note('hang', ctx);
       return new Promise(() => {});
     });
-  return { registry, catalog: new TaskCatalog(testTasks), runs };
 }
