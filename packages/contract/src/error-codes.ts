@@ -31,7 +31,6 @@ export const ERROR_CODES = {
     status: 404,
     description: 'No task with that id (never existed, or removed by retention).',
   },
-  METHOD_NOT_ALLOWED: { status: 405, description: 'The route exists but not with this method.' },
   IDEMPOTENCY_CONFLICT: {
     status: 409,
     description: 'The idempotency key was already used for a different task or different arguments.',

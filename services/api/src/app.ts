@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TaskDefaults } from '@solar-tasks/contract';
@@ -22,6 +23,8 @@ import { pino } from 'pino';
 import type { ApiKey } from './api-keys.js';
 import { errorHandler, sendError } from './errors.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
+import { type RequestLimits, registerRequestLimits } from './plugins/request-limits.js';
+import { recordRouteTable } from './plugins/route-table.js';
 import { healthRoutes } from './routes/health.js';
 import { taskActionsRoutes } from './routes/task-actions.js';
 import { argsJsonSchema, tasksRoutes } from './routes/tasks.js';
@@ -44,6 +47,8 @@ export interface AppDeps {
   bodyLimit?: number;
   /** Fastify `trustProxy`: only behind a proxy you run. @defaultValue false */
   trustProxy?: boolean | string | string[];
+  /** Rate limits per API key and per client IP. */
+  limits?: RequestLimits;
   /** Longest a request waits on Redis before a 503. @defaultValue 1000 */
   redisDeadlineMs?: number;
   /** The EmailJS webhook. Without it, or without its `secret`, the webhook answers 401. */
@@ -72,6 +77,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // One line per request, written by our onResponse hook (with the key name), instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
+    // Errors the router raises before any route runs (a malformed URL) keep the one error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      sendError(
+        reply,
+        'BAD_REQUEST',
+        error.code === 'FST_ERR_BAD_URL' ? 'the URL is malformed' : 'bad request',
+      );
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -80,6 +93,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // JSON only (the webhook adds its form encodings in its own scope): anything else is a 415.
   registerJsonBodyParser(app);
+  // Swagger UI's routes are public reading material, and CORS preflights carry no credentials by
+  // design: mark them before the route table records them.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs') || route.method === 'OPTIONS')
+      route.config = { ...route.config, auth: 'public' };
+  });
+  recordRouteTable(app);
+  // Security headers on every answer (nosniff, frame-ancestors, HSTS, referrer policy, …). The
+  // content security policy is set per area (docs, dashboard), since each UI needs its own.
+  await app.register(helmet, { global: true, contentSecurityPolicy: false });
+  await registerRequestLimits(app, deps.apiKeys, deps.limits);
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -139,7 +163,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Swagger UI sets its own strict CSP for its static assets; the global helmet defaults cover the rest.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(healthRoutes, { queue: deps.queue, redisDeadlineMs });
   await app.register(tasksRoutes, {

@@ -34,6 +34,12 @@ export const apiSettingsSchema = z.object({
   BODY_LIMIT: setting.int(1024, 64 * 1024 * 1024).default(256 * 1024),
   /** Largest serialized arguments of one task, bytes. */
   TASK_MAX_ARGS_BYTES: setting.int(256, 16 * 1024 * 1024).default(64 * 1024),
+  /** Requests one API key may make per window (across replicas: counted in Redis). */
+  RATE_LIMIT_KEY_MAX: setting.int(1, 10_000_000).default(6000),
+  /** Requests per window from one client IP without a valid key (wrong keys, anonymous calls). */
+  RATE_LIMIT_IP_MAX: setting.int(1, 10_000_000).default(300),
+  /** Rate-limit window, seconds. */
+  RATE_LIMIT_WINDOW: setting.int(1, 86_400).default(60),
   /** Trust X-Forwarded-For from these proxies (Fastify `trustProxy`: true, a hop count, or IPs/CIDRs). */
   TRUST_PROXY: z.string().optional(),
 });

@@ -78,6 +78,13 @@ const app = await buildApp({
   taskDefaults: taskDefaultsFrom(settings),
   bodyLimit: settings.BODY_LIMIT,
   trustProxy: parseTrustProxy(settings.TRUST_PROXY),
+  limits: {
+    redis: connection,
+    nameSpace: `${settings.REDIS_PREFIX}:rate-limit:`,
+    perKeyMax: settings.RATE_LIMIT_KEY_MAX,
+    perIpMax: settings.RATE_LIMIT_IP_MAX,
+    windowMs: settings.RATE_LIMIT_WINDOW * 1000,
+  },
   emailjs: {
     redis: connection,
     secret: settings.EMAILJS_WEBHOOK_SECRET,

@@ -21,14 +21,15 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 }
 
 /**
- * A preHandler requiring an API key with `scope`: 401 for a missing or
+ * An onRequest hook (auth runs before the body is parsed or validated) requiring an API key with `scope`: 401 for a missing or
  * unknown key, 403 for a key without the scope. The key's name (never the
  * key) goes into the request's log lines.
  */
 export function requireScope(keys: readonly ApiKey[], scope: Scope) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  const guard = async (request: FastifyRequest, reply: FastifyReply) => {
     const presented = presentedKey(request);
-    const key = presented === undefined ? undefined : matchApiKey(keys, presented);
+    // The rate-limit hook may have matched the key already.
+    const key = request.apiKey ?? (presented === undefined ? undefined : matchApiKey(keys, presented));
     if (!key) {
       reply.header('WWW-Authenticate', 'Bearer realm="solar-tasks"');
       return sendError(
@@ -41,4 +42,6 @@ export function requireScope(keys: readonly ApiKey[], scope: Scope) {
     request.log = request.log.child({ api_key: key.name });
     if (!key.scopes.has(scope)) return sendError(reply, 'FORBIDDEN', `this key lacks the "${scope}" scope`);
   };
+  // The route table reads it: every API-key route must name its scope (see route-table.ts).
+  return Object.assign(guard, { scope });
 }

@@ -11,6 +11,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ queue: TaskQueue; redisDeadli
   app.get(
     '/healthz',
     {
+      config: { auth: 'public' },
       schema: {
         tags: ['health'],
         summary: 'Liveness',
@@ -23,6 +24,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ queue: TaskQueue; redisDeadli
   app.get(
     '/readyz',
     {
+      config: { auth: 'public' },
       schema: {
         tags: ['health'],
         summary: 'Readiness: Redis reachable',

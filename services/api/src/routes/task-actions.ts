@@ -41,7 +41,7 @@ export const taskActionsRoutes: FastifyPluginAsyncZod<TaskActionsRoutesOptions> 
   app.post(
     '/api/tasks/:task_id/cancel/',
     {
-      preHandler: write,
+      onRequest: write,
       schema: {
         tags: ['tasks'],
         summary: 'Cancel a task',
@@ -63,7 +63,7 @@ export const taskActionsRoutes: FastifyPluginAsyncZod<TaskActionsRoutesOptions> 
   app.post(
     '/api/tasks/:task_id/retry/',
     {
-      preHandler: write,
+      onRequest: write,
       schema: {
         tags: ['tasks'],
         summary: 'Retry a failed or cancelled task',

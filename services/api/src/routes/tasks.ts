@@ -48,7 +48,7 @@ export const tasksRoutes: FastifyPluginAsyncZod<TasksRoutesOptions> = async (app
   app.post(
     '/api/tasks/enqueue/',
     {
-      preHandler: write,
+      onRequest: write,
       schema: {
         tags: ['tasks'],
         summary: 'Enqueue a task',
@@ -86,7 +86,7 @@ export const tasksRoutes: FastifyPluginAsyncZod<TasksRoutesOptions> = async (app
   app.get(
     '/api/tasks/status/:task_id/',
     {
-      preHandler: read,
+      onRequest: read,
       schema: {
         tags: ['tasks'],
         summary: 'Get a task’s status',
@@ -104,7 +104,7 @@ export const tasksRoutes: FastifyPluginAsyncZod<TasksRoutesOptions> = async (app
   app.get(
     '/api/tasks/list/',
     {
-      preHandler: read,
+      onRequest: read,
       schema: {
         tags: ['tasks'],
         summary: 'List task types',
@@ -119,7 +119,7 @@ export const tasksRoutes: FastifyPluginAsyncZod<TasksRoutesOptions> = async (app
   app.get(
     '/api/tasks/queue-status/',
     {
-      preHandler: read,
+      onRequest: read,
       schema: {
         tags: ['tasks'],
         summary: 'Queue statistics',

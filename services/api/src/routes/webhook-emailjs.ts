@@ -2,7 +2,6 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import {
   type EmailjsSubmission,
   emailjsDedupKey,
@@ -29,11 +28,6 @@ export interface WebhookRateLimit {
   max?: number;
   /** @defaultValue 60000 */
   timeWindowMs?: number;
-  /**
-   * A `@fastify/rate-limit` store class; the plugin's in-memory store when
-   * unset (per process: with several API processes, each counts alone).
-   */
-  store?: RateLimitPluginOptions['store'];
 }
 
 /** Options of the EmailJS webhook; with no `secret` it answers 401 to everyone. */
@@ -109,6 +103,9 @@ export const emailjsWebhookRoutes: FastifyPluginAsyncZod<PluginOptions> = async 
   await app.register(cors, {
     origin: allowed.size > 0 ? [...allowed] : false,
     methods: ['POST'],
+    // A preflight without Origin is not from a browser: answer 204 without CORS headers rather
+    // than the plugin's plain-text 400, which would break the API's one error shape.
+    strictPreflight: false,
     allowedHeaders: ['content-type', 'x-emailjs-secret'],
     maxAge: 600,
   });
@@ -116,12 +113,12 @@ export const emailjsWebhookRoutes: FastifyPluginAsyncZod<PluginOptions> = async 
   await app.register(multipart, {
     limits: { fieldNameSize: 100, fieldSize: 10_000, fields: 120, files: 1, fileSize: 1, parts: 121 },
   });
-  await app.register(rateLimit, {
-    // Applied explicitly below, ahead of the secret check, so failed logins count too.
-    global: false,
+  // The app's rate-limit plugin (plugins/request-limits.ts) owns the store, in Redis when configured,
+  // so this per-IP limit holds across API replicas.
+  const perIpLimit = app.rateLimit({
     max: opts.rateLimit?.max ?? 10,
     timeWindow: opts.rateLimit?.timeWindowMs ?? 60_000,
-    ...(opts.rateLimit?.store ? { store: opts.rateLimit.store } : {}),
+    keyGenerator: (request) => `webhook-ip:${request.ip}`,
     errorResponseBuilder: (_request, context) =>
       new TaskApiError('RATE_LIMITED', `too many submissions from this address; retry in ${context.after}`, {
         retry_after_seconds: Math.ceil(context.ttl / 1000),
@@ -157,7 +154,8 @@ export const emailjsWebhookRoutes: FastifyPluginAsyncZod<PluginOptions> = async 
       prefixTrailingSlash: 'slash',
       bodyLimit: BODY_LIMIT,
       // onRequest: before the body is read, so an unauthenticated caller costs no parsing.
-      onRequest: [app.rateLimit(), authenticate],
+      config: { auth: 'webhook' },
+      onRequest: [perIpLimit, authenticate],
       schema: {
         tags: ['webhooks'],
         summary: 'Receive a website contact-form submission (EmailJS payload)',

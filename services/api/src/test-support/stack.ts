@@ -1,5 +1,6 @@
 import type { TaskCatalog } from '@solar-tasks/contract';
 import { createRedisConnection, TaskQueue } from '@solar-tasks/queue';
+import type { Logger } from '@solar-tasks/runtime';
 import { uniquePrefix } from '@solar-tasks/testing';
 import { TaskWorker } from '@solar-tasks/worker';
 import { type Run, testRegistry } from '@solar-tasks/worker/test-fixtures';
@@ -7,6 +8,8 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { parseApiKeys } from '../api-keys.js';
 import { type App, buildApp } from '../app.js';
+import type { RequestLimits } from '../plugins/request-limits.js';
+import type { EmailjsWebhookOptions } from '../routes/webhook-emailjs.js';
 
 /** A whole system for one test: Redis prefix, API listening on a free port, and a real worker. */
 export interface Stack {
@@ -34,7 +37,23 @@ export const READ_ONLY_KEY = 'read-only-key-0123456789';
  */
 export async function startStack(
   redisUrl: string,
-  { startWorker = true, concurrency = 4 }: { startWorker?: boolean; concurrency?: number } = {},
+  {
+    startWorker = true,
+    concurrency = 4,
+    limits,
+    emailjs,
+    apiLogger,
+    workerLogger,
+  }: {
+    startWorker?: boolean;
+    concurrency?: number;
+    /** Rate limits; counted in the stack's Redis. Generous by default so tests are not throttled. */
+    limits?: Omit<RequestLimits, 'redis'>;
+    /** Webhook options (its Redis is the API's connection). */
+    emailjs?: Omit<EmailjsWebhookOptions, 'redis'>;
+    apiLogger?: Logger;
+    workerLogger?: Logger;
+  } = {},
 ): Promise<Stack> {
   const prefix = uniquePrefix('e2e');
   const { registry, catalog, runs } = testRegistry();
@@ -43,7 +62,7 @@ export async function startStack(
   const workerRedis: Redis = createRedisConnection(settings, 'worker');
   const queue = new TaskQueue({ connection: apiRedis, prefix, catalog, countersFlushMs: 50 });
   const workerQueue = new TaskQueue({ connection: workerRedis, prefix, catalog, countersFlushMs: 50 });
-  const logger = pino({ level: 'silent' });
+  const logger = workerLogger ?? pino({ level: 'silent' });
   const worker = new TaskWorker({
     queue: workerQueue,
     connection: workerRedis,
@@ -56,7 +75,15 @@ export async function startStack(
   const app = await buildApp({
     queue,
     apiKeys: parseApiKeys(`admin:${TEST_KEY},reader:${READ_ONLY_KEY}`, 'reader=tasks:read'),
-    logger: false,
+    logger: apiLogger ?? false,
+    limits: {
+      perKeyMax: 1_000_000,
+      perIpMax: 1_000_000,
+      ...limits,
+      redis: apiRedis,
+      nameSpace: `${prefix}:rate-limit:`,
+    },
+    ...(emailjs ? { emailjs: { ...emailjs, redis: apiRedis } } : {}),
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   if (startWorker) await worker.start();

@@ -5,7 +5,7 @@ import { builtinTasks, TaskCatalog } from '@solar-tasks/contract';
 import { createRedisConnection, TaskQueue } from '@solar-tasks/queue';
 import { uniquePrefix } from '@solar-tasks/testing';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { builtinRegistry, type HandlerDeps } from '../handlers/index.js';
 import { TaskWorker } from '../task-worker.js';
 import { type Run, registerTestTasks, testTasks } from './test-tasks.js';
@@ -30,12 +30,20 @@ export type BuiltinWorkerOptions = Partial<Omit<HandlerDeps, 'redis' | 'prefix'>
   start?: boolean;
   concurrency?: number;
   prefix?: string;
+  /** Where the worker logs; silent by default. */
+  logger?: Logger;
 };
 
 /** Starts a {@link BuiltinWorker} on `redisUrl`. */
 export async function startBuiltinWorker(
   redisUrl: string,
-  { start = true, concurrency = 4, prefix = uniquePrefix('builtin'), ...deps }: BuiltinWorkerOptions = {},
+  {
+    start = true,
+    concurrency = 4,
+    prefix = uniquePrefix('builtin'),
+    logger,
+    ...deps
+  }: BuiltinWorkerOptions = {},
 ): Promise<BuiltinWorker> {
   const dataDir = deps.dataDir ?? (await mkdtemp(join(tmpdir(), 'solar-data-')));
   const redis = createRedisConnection({ url: redisUrl, prefix }, 'worker');
@@ -50,7 +58,7 @@ export async function startBuiltinWorker(
     queue,
     connection: redis,
     registry,
-    logger: pino({ level: 'silent' }),
+    logger: logger ?? pino({ level: 'silent' }),
     concurrency,
     shutdownGraceMs: 2000,
   });

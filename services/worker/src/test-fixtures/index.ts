@@ -1,2 +1,3 @@
+export * from '../test-support/smtp-sink.js';
 export * from './builtin-worker.js';
 export * from './test-tasks.js';

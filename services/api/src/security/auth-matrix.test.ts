@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { TaskCatalog } from '@solar-tasks/contract';
+import { createRedisConnection, TaskQueue } from '@solar-tasks/queue';
+import { testRedisUrl, uniquePrefix } from '@solar-tasks/testing';
+import { testTasks } from '@solar-tasks/worker/test-fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseApiKeys, type Scope } from '../api-keys.js';
+import { type App, buildApp } from '../app.js';
+
+const SECRETS = {
+  full: 'full-key-0123456789abcdef',
+  reader: 'reader-key-0123456789abc',
+  writer: 'writer-key-0123456789abc',
+};
+const keys = parseApiKeys(
+  Object.entries(SECRETS)
+    .map(([name, secret]) => `${name}:${secret}`)
+    .join(','),
+  'reader=tasks:read;writer=tasks:write',
+);
+
+/** A key that lacks `scope`. */
+function wrongScopeKey(scope: Scope): string {
+  return scope === 'tasks:read' ? SECRETS.writer : SECRETS.reader;
+}
+
+let app: App;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  const prefix = uniquePrefix('authz');
+  const redis = createRedisConnection({ url: testRedisUrl(), prefix }, 'api');
+  const queue = new TaskQueue({ connection: redis, prefix, catalog: new TaskCatalog(testTasks) });
+  await queue.waitUntilReady();
+  app = await buildApp({
+    queue,
+    apiKeys: keys,
+    logger: false,
+    limits: { perKeyMax: 100_000, perIpMax: 100_000 },
+    emailjs: { redis, secret: 'webhook-secret-0123456789' },
+  });
+  await app.ready();
+  cleanup = async () => {
+    await app.close();
+    await queue.close();
+    const left = await redis.keys(`${prefix}:*`);
+    if (left.length) await redis.del(...left);
+    redis.disconnect();
+  };
+});
+afterAll(() => cleanup());
+
+function concrete(url: string): string {
+  return url.replace(/:task_id/g, randomUUID()).replace(/\*$/, '/x');
+}
+
+async function call(method: string, url: string, authorization?: string) {
+  const res = await app.inject({
+    method: method as 'GET',
+    url: concrete(url),
+    headers: {
+      ...(authorization ? { authorization: `Bearer ${authorization}` } : {}),
+      'content-type': 'application/json',
+    },
+    ...(method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? {} : { payload: '{}' }),
+  });
+  return res.statusCode;
+}
+
+describe('every route × {no key, bad key, wrong scope, right scope}', () => {
+  it('classifies every route: API-key routes name a scope, the rest are public, webhook or admin', () => {
+    const unguarded = app.routeTable.filter((r) => r.auth === 'api-key' && !r.scope);
+    expect(unguarded, 'routes that take an API key but check no scope').toEqual([]);
+    expect(app.routeTable.filter((r) => r.auth === 'api-key').length).toBeGreaterThan(5);
+  });
+
+  it('answers 401, 401, 403 and then lets the request through, on every API-key route', async () => {
+    const rows: string[] = [];
+    for (const route of app.routeTable.filter((r) => r.auth === 'api-key')) {
+      const got = [
+        await call(route.method, route.url),
+        await call(route.method, route.url, 'not-a-key-0123456789'),
+        await call(route.method, route.url, wrongScopeKey(route.scope!)),
+        await call(route.method, route.url, SECRETS.full),
+      ];
+      const ok =
+        got[0] === 401 &&
+        got[1] === 401 &&
+        got[2] === 403 &&
+        got[3] !== 401 &&
+        got[3] !== 403 &&
+        (got[3] ?? 500) < 500;
+      if (!ok) rows.push(`${route.method} ${route.url} (${route.scope}): ${got.join(', ')}`);
+    }
+    expect(rows, 'routes whose answers differ from 401, 401, 403, allowed').toEqual([]);
+  });
+
+  it('keeps public routes open and the webhook behind its own secret', async () => {
+    for (const route of app.routeTable.filter((r) => r.auth === 'public' && r.method !== 'OPTIONS')) {
+      expect([401, 403], `${route.method} ${route.url}`).not.toContain(await call(route.method, route.url));
+    }
+    for (const route of app.routeTable.filter((r) => r.auth === 'webhook')) {
+      // An API key is not the webhook's secret.
+      expect(await call(route.method, route.url, SECRETS.full), `${route.method} ${route.url}`).toBe(401);
+      expect(await call(route.method, route.url), `${route.method} ${route.url}`).toBe(401);
+    }
+  });
+});
+
+describe('security headers', () => {
+  it('are set on API answers and on the docs, which also get a content security policy', async () => {
+    const api = await app.inject({ method: 'GET', url: '/api/tasks/list/' });
+    expect(api.headers['x-content-type-options']).toBe('nosniff');
+    expect(api.headers['strict-transport-security']).toBeDefined();
+    const docs = await app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(String(docs.headers['content-security-policy'])).toContain("default-src 'self'");
+  });
+
+  it('answers browsers from other origins without CORS headers (closed), except the webhook’s own list', async () => {
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/tasks/list/',
+      headers: { origin: 'https://evil.example', authorization: `Bearer ${SECRETS.full}` },
+    });
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
