@@ -1,9 +1,8 @@
 import { defineTask, TaskApiError, TaskCatalog } from '@solar-tasks/contract';
 import { testRedisUrl, uniquePrefix } from '@solar-tasks/testing';
-import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRedisConnection } from './redis-connection.js';
+import { createRedisConnection, type RedisClient } from './redis-connection.js';
 import { TaskQueue } from './task-queue.js';
 
 const echo = defineTask({
@@ -21,7 +20,7 @@ const mail = defineTask({
 
 interface Bundle {
   queue: TaskQueue;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
 }
 const opened: Bundle[] = [];
@@ -61,6 +60,13 @@ function apiError(fn: () => unknown): TaskApiError {
 }
 
 describe('TaskQueue', () => {
+  it('keeps each queue under its own hash tag, so a Cluster holds it in one slot', async () => {
+    const { queue, redis, prefix } = await setup();
+    const { taskId } = await queue.enqueue({ task_name: 'mail', args: ['ann@example.com'] });
+    expect(queue.bullQueue('email').keys.wait).toBe(`${prefix}:{email}:email:wait`);
+    expect(await redis.exists(`${prefix}:{email}:email:${taskId}`)).toBe(1);
+  });
+
   it('queues a task as pending with the resolved retry policy and priority', async () => {
     const { queue } = await setup();
     const r = await queue.enqueue({ task_name: 'echo', args: ['hi'], max_retries: 4, retry_delay: 2 });

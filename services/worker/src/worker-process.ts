@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { builtinTasks, TaskCatalog } from '@solar-tasks/contract';
-import { createRedisConnection, redactRedisUrl, TaskQueue } from '@solar-tasks/queue';
+import { createRedisConnection, describeRedis, redisSettingsFrom, TaskQueue } from '@solar-tasks/queue';
 import { createLogger, type Logger, SettingsError, taskDefaultsFrom } from '@solar-tasks/runtime';
 import type { WorkerSettings } from './env.js';
 import { builtinRegistry } from './handlers/index.js';
@@ -29,7 +29,7 @@ export async function startWorkerProcess(
   options: StartWorkerOptions = {},
 ): Promise<WorkerProcess> {
   const logger = options.logger ?? createLogger({ name: 'worker', level: settings.LOG_LEVEL });
-  const redisSettings = { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX };
+  const redisSettings = redisSettingsFrom(settings);
   let lastRedisError = '';
   const connection = createRedisConnection(redisSettings, 'worker', (err) => {
     // One line per distinct error, not one per reconnect attempt.
@@ -71,10 +71,7 @@ export async function startWorkerProcess(
     maxStalledCount: settings.WORKER_MAX_STALLED_COUNT,
     shutdownGraceMs: settings.WORKER_SHUTDOWN_GRACE * 1000,
   });
-  logger.info(
-    { redis: redactRedisUrl(settings.REDIS_URL), prefix: settings.REDIS_PREFIX },
-    'connecting to redis',
-  );
+  logger.info({ redis: describeRedis(redisSettings), prefix: settings.REDIS_PREFIX }, 'connecting to redis');
   await worker.start();
   return {
     worker,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@solar-tasks/queue';
 
 /** What the built-in handlers need from the deployment. */
 export interface HandlerDeps {
@@ -13,7 +13,7 @@ export interface HandlerDeps {
   /** CRM endpoint receiving processed leads; unset means DATA_DIR/leads.jsonl. */
   leadSinkUrl?: string | undefined;
   /** A worker-role Redis connection (lead de-duplication, stored submissions). */
-  redis: Redis;
+  redis: RedisClient;
   /** Deployment key prefix. */
   prefix: string;
 }
