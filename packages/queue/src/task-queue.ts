@@ -128,13 +128,15 @@ export class TaskQueue {
       flushIntervalMs: options.countersFlushMs,
     });
     for (const name of this.catalog.queues()) {
-      this.#queues.set(
-        name,
-        new Queue<TaskJobData>(name, {
-          connection: this.#redis,
-          prefix: this.keys.queuePrefix(name),
-        }),
-      );
+      const queue = new Queue<TaskJobData>(name, {
+        connection: this.#redis,
+        prefix: this.keys.queuePrefix(name),
+      });
+      // These are the shared connection's errors, which its creator already
+      // logs (once per distinct error). Unheard, BullMQ prints every one of
+      // them to stderr, once per queue, for as long as Redis is away.
+      queue.on('error', () => {});
+      this.#queues.set(name, queue);
     }
   }
 
