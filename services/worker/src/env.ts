@@ -25,6 +25,8 @@ export const workerSettingsSchema = z
     WORKER_STALLED_INTERVAL_MS: setting.int(500, 600_000).default(30_000),
     /** How often a task may be recovered from a dead worker before it is failed (poison-task guard). */
     WORKER_MAX_STALLED_COUNT: setting.int(0, 100).default(2),
+    /** File rewritten every 5 s while the worker runs, for container health checks (`dist/healthcheck.js`). */
+    WORKER_HEARTBEAT_FILE: z.string().optional(),
     SMTP_URL: z.string().optional(),
     SMTP_FROM: z.string().default('Solar CRM <no-reply@solar-crm.local>'),
     SALES_NOTIFY_EMAIL: z.string().optional(),

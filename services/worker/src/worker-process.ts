@@ -4,6 +4,7 @@ import { createRedisConnection, describeRedis, redisSettingsFrom, TaskQueue } fr
 import { createLogger, type Logger, SettingsError, taskDefaultsFrom } from '@solar-tasks/runtime';
 import type { WorkerSettings } from './env.js';
 import { builtinRegistry } from './handlers/index.js';
+import { Heartbeat } from './heartbeat.js';
 import type { TaskRegistry } from './task-registry.js';
 import { TaskWorker } from './task-worker.js';
 
@@ -73,11 +74,19 @@ export async function startWorkerProcess(
   });
   logger.info({ redis: describeRedis(redisSettings), prefix: settings.REDIS_PREFIX }, 'connecting to redis');
   await worker.start();
+  const heartbeat = settings.WORKER_HEARTBEAT_FILE
+    ? new Heartbeat({
+        file: settings.WORKER_HEARTBEAT_FILE,
+        describe: () => ({ redis: connection.status, running: worker.activeTaskIds().length }),
+      })
+    : undefined;
+  heartbeat?.start();
   return {
     worker,
     queue,
     logger,
     async stop() {
+      heartbeat?.stop();
       const result = await worker.close();
       await queue.close();
       await connection.quit().catch(() => connection.disconnect());
