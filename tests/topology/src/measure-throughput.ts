@@ -64,6 +64,7 @@ try {
       children.push(
         spawn(tsx, ['--conditions=@solar-tasks/source', fixture], {
           env: {
+            // biome-ignore lint/style/noProcessEnv: the workers it starts inherit its environment (PATH…) plus their settings
             ...process.env,
             REDIS_URL: redis.url,
             REDIS_PREFIX: prefix,
