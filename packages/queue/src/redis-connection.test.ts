@@ -9,6 +9,8 @@ describe('redisKeys', () => {
     expect(keys.counters).toBe('solar:stats:task-totals');
     expect(keys.cancelChannel).toBe('solar:events:cancel');
     expect(keys.pattern).toBe('solar:*');
+    expect(keys.key('{leads}', 'seen')).toBe('solar:{leads}:seen');
+    expect(() => keys.key()).toThrow(/non-empty/);
   });
 
   it('refuses queue names that would break the hash tag', () => {

@@ -25,6 +25,12 @@ export interface RedisKeys {
   readonly cancelChannel: string;
   /** `KEYS`/`SCAN` pattern matching every key of the deployment. */
   readonly pattern: string;
+  /**
+   * Any other key of the deployment: `key('leads', 'seen')` is
+   * `solar:leads:seen`. Keys that one MULTI or script uses together must
+   * share a hash tag on Cluster: give it as a part, `key('{leads}', 'seen')`.
+   */
+  key(...parts: string[]): string;
 }
 
 /** The Redis names of a deployment with key prefix `prefix` (`REDIS_PREFIX`). */
@@ -39,5 +45,9 @@ export function redisKeys(prefix: string): RedisKeys {
     counters: `${prefix}:stats:task-totals`,
     cancelChannel: `${prefix}:events:cancel`,
     pattern: `${prefix}:*`,
+    key: (...parts) => {
+      if (parts.length === 0 || parts.some((p) => !p)) throw new TypeError('key parts must be non-empty');
+      return [prefix, ...parts].join(':');
+    },
   };
 }
