@@ -25,7 +25,7 @@ interface Bundle {
 }
 const opened: Bundle[] = [];
 
-async function setup(): Promise<Bundle> {
+async function setup(options: { waitReplicas?: number; waitTimeoutMs?: number } = {}): Promise<Bundle> {
   const prefix = uniquePrefix('tq');
   const redis = createRedisConnection({ url: testRedisUrl(), prefix }, 'api');
   const queue = new TaskQueue({
@@ -33,6 +33,7 @@ async function setup(): Promise<Bundle> {
     prefix,
     catalog: new TaskCatalog([echo, mail]),
     countersFlushMs: 50,
+    ...options,
   });
   await queue.waitUntilReady();
   const bundle = { queue, redis, prefix };
@@ -60,6 +61,22 @@ function apiError(fn: () => unknown): TaskApiError {
 }
 
 describe('TaskQueue', () => {
+  it('answers QUEUE_UNAVAILABLE when replicas do not confirm an enqueue, and again for its idempotent retry', async () => {
+    // The test Redis has no replicas: WAIT 1 times out with 0.
+    const { queue } = await setup({ waitReplicas: 1, waitTimeoutMs: 20 });
+    const attempt = () => queue.enqueue({ task_name: 'echo', args: ['hi'], idempotency_key: 'unreplicated' });
+    const first = await attempt().catch((err: unknown) => err);
+    expect(first).toBeInstanceOf(TaskApiError);
+    expect(first).toMatchObject({
+      code: 'QUEUE_UNAVAILABLE',
+      details: { replicas_confirmed: 0, replicas_required: 1 },
+    });
+    const taskId = (first as TaskApiError).details as { task_id: string };
+    // The task exists on the master; a retry finds it but is not acknowledged either.
+    expect((await queue.getStatus(taskId.task_id))?.status).toBe('pending');
+    await expect(attempt()).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+  });
+
   it('keeps each queue under its own hash tag, so a Cluster holds it in one slot', async () => {
     const { queue, redis, prefix } = await setup();
     const { taskId } = await queue.enqueue({ task_name: 'mail', args: ['ann@example.com'] });

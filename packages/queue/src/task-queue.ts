@@ -176,7 +176,13 @@ export class TaskQueue {
     this.#assertConnected();
     if (prepared.data.idempotency_key !== undefined) {
       const existing = await this.#find(prepared.jobId);
-      if (existing) return this.#matchExisting(existing, prepared);
+      if (existing) {
+        const result = await this.#matchExisting(existing, prepared);
+        // A retry after a 503 from WAIT finds the task; it is acknowledged
+        // only once replicated, like a new one.
+        await this.#waitForReplicas(result.taskId);
+        return result;
+      }
     }
     await this.bullQueue(prepared.def.queue).add(prepared.def.name, prepared.data, prepared.opts);
     await this.#waitForReplicas(prepared.jobId);
