@@ -52,12 +52,12 @@ describe('connection options', () => {
       name: 'mymaster',
       role: 'master',
       password: 'pw',
-      failoverDetector: true,
       tls: { ca: 'PEM' },
       sentinelTLS: { ca: 'PEM' },
       enableTLSForSentinelMode: true,
       maxRetriesPerRequest: null,
     });
+    expect(redisOptions(settings, 'worker').failoverDetector).toBeUndefined();
     expect(describeRedis(settings)).toBe('sentinel master "mymaster" via s1:26379 (tls)');
   });
 

@@ -137,10 +137,12 @@ export function redisOptions(settings: RedisSettings, role: ConnectionRole): Red
     sentinelPassword: settings.sentinelPassword,
     // Keep asking the sentinels while none answers (they may be restarting too).
     sentinelRetryStrategy: (times) => Math.min(times * 100, 2000),
-    // Hear +switch-master from the sentinels and move at once, even when the
-    // old master is still up (a manual or partial failover), instead of
-    // writing to it until it turns into a replica.
-    failoverDetector: true,
+    // No `failoverDetector`: when +switch-master arrives while a reconnect is
+    // under way (the usual case after a crash), ioredis 6 aborts that connect
+    // and leaves the client in status "end" for good, never reconnecting
+    // (seen in tests/topology/src/sentinel-failover.test.ts). A dead master
+    // closes the socket anyway, and a demoted one answers READONLY, which
+    // reconnectOnError turns into a reconnect through the sentinels.
     ...(tls ? { tls, enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
   };
 }

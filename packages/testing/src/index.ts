@@ -18,4 +18,4 @@ export {
   startSentinelGroup,
 } from './redis-topologies.js';
 export { testRedisUrl } from './test-redis-url.js';
-export { nextEvent, uniquePrefix, waitFor } from './wait.js';
+export { cleanUp, nextEvent, uniquePrefix, waitFor } from './wait.js';

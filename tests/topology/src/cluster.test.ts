@@ -1,5 +1,5 @@
 import { type Stack, startStack } from '@solar-tasks/api/test-support';
-import { type RedisClusterHandle, startRedisCluster, waitFor } from '@solar-tasks/testing';
+import { cleanUp, type RedisClusterHandle, startRedisCluster, waitFor } from '@solar-tasks/testing';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -11,10 +11,7 @@ beforeAll(async () => {
   stack = await startStack({ clusterNodes: cluster.endpoints });
 });
 
-afterAll(async () => {
-  await stack?.close();
-  await cluster?.stop();
-});
+afterAll(() => cleanUp([() => stack?.close(), () => cluster?.stop()]));
 
 async function enqueue(body: Record<string, unknown>): Promise<string> {
   const res = await stack.call('POST', '/api/tasks/enqueue/', body);

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { type Stack, startStack } from '@solar-tasks/api/test-support';
 import { createRedisConnection, type RedisSettings, redisSettingsFrom } from '@solar-tasks/queue';
 import { commonSettingsSchema, parseSettings } from '@solar-tasks/runtime';
-import { freePort, nextEvent, type RedisServer, startRedisServer, waitFor } from '@solar-tasks/testing';
+import {
+  cleanUp,
+  freePort,
+  nextEvent,
+  type RedisServer,
+  startRedisServer,
+  waitFor,
+} from '@solar-tasks/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const PASSWORD = 'tls-test-password-0123';
@@ -55,11 +62,13 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await stack?.close();
-  await server?.stop({ removeData: true });
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() =>
+  cleanUp([
+    () => stack?.close(),
+    () => server?.stop({ removeData: true }),
+    async () => rmSync(dir, { recursive: true, force: true }),
+  ]),
+);
 
 /** Connection settings exactly as a service would parse them from its environment. */
 function settingsFrom(env: Record<string, string>): Omit<RedisSettings, 'prefix'> {

@@ -18,6 +18,8 @@ export interface Stack {
   runs: Run[];
   prefix: string;
   catalog: TaskCatalog;
+  /** The API's and the worker's connections (tests about Redis topologies look at their status). */
+  redis: { api: RedisClient; worker: RedisClient };
   /** Admin key with every scope. */
   key: string;
   /** fetch against the API with the key (unless `auth: false`). */
@@ -95,6 +97,7 @@ export async function startStack(
     runs,
     prefix,
     catalog,
+    redis: { api: apiRedis, worker: workerRedis },
     key: TEST_KEY,
     call(method, path, body, headers = {}) {
       return fetch(`${address}${path}`, {
