@@ -1,5 +1,5 @@
 import type { TaskTotals } from '@solar-tasks/contract';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /** Events counted per task name. */
 export type TaskEvent = keyof TaskTotals;
@@ -20,13 +20,13 @@ export interface TaskCountersOptions {
  * most one interval of counts; a failed write keeps the counts for the next.
  */
 export class TaskCounters {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #key: string;
   #pending = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
 
-  constructor(redis: Redis, options: TaskCountersOptions) {
+  constructor(redis: RedisClient, options: TaskCountersOptions) {
     if (!options.key) throw new TypeError('TaskCounters needs a key');
     const interval = options.flushIntervalMs ?? 1000;
     if (!(interval > 0)) throw new RangeError(`flushIntervalMs must be > 0, got ${interval}`);

@@ -1,9 +1,8 @@
 import { defineTask, TaskApiError, TaskCatalog } from '@solar-tasks/contract';
 import { testRedisUrl, uniquePrefix } from '@solar-tasks/testing';
-import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRedisConnection } from './redis-connection.js';
+import { createRedisConnection, type RedisClient } from './redis-connection.js';
 import { TaskQueue } from './task-queue.js';
 
 const echo = defineTask({
@@ -21,12 +20,12 @@ const mail = defineTask({
 
 interface Bundle {
   queue: TaskQueue;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
 }
 const opened: Bundle[] = [];
 
-async function setup(): Promise<Bundle> {
+async function setup(options: { waitReplicas?: number; waitTimeoutMs?: number } = {}): Promise<Bundle> {
   const prefix = uniquePrefix('tq');
   const redis = createRedisConnection({ url: testRedisUrl(), prefix }, 'api');
   const queue = new TaskQueue({
@@ -34,6 +33,7 @@ async function setup(): Promise<Bundle> {
     prefix,
     catalog: new TaskCatalog([echo, mail]),
     countersFlushMs: 50,
+    ...options,
   });
   await queue.waitUntilReady();
   const bundle = { queue, redis, prefix };
@@ -61,6 +61,29 @@ function apiError(fn: () => unknown): TaskApiError {
 }
 
 describe('TaskQueue', () => {
+  it('answers QUEUE_UNAVAILABLE when replicas do not confirm an enqueue, and again for its idempotent retry', async () => {
+    // The test Redis has no replicas: WAIT 1 times out with 0.
+    const { queue } = await setup({ waitReplicas: 1, waitTimeoutMs: 20 });
+    const attempt = () => queue.enqueue({ task_name: 'echo', args: ['hi'], idempotency_key: 'unreplicated' });
+    const first = await attempt().catch((err: unknown) => err);
+    expect(first).toBeInstanceOf(TaskApiError);
+    expect(first).toMatchObject({
+      code: 'QUEUE_UNAVAILABLE',
+      details: { replicas_confirmed: 0, replicas_required: 1 },
+    });
+    const taskId = (first as TaskApiError).details as { task_id: string };
+    // The task exists on the master; a retry finds it but is not acknowledged either.
+    expect((await queue.getStatus(taskId.task_id))?.status).toBe('pending');
+    await expect(attempt()).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
+  });
+
+  it('keeps each queue under its own hash tag, so a Cluster holds it in one slot', async () => {
+    const { queue, redis, prefix } = await setup();
+    const { taskId } = await queue.enqueue({ task_name: 'mail', args: ['ann@example.com'] });
+    expect(queue.bullQueue('email').keys.wait).toBe(`${prefix}:{email}:email:wait`);
+    expect(await redis.exists(`${prefix}:{email}:email:${taskId}`)).toBe(1);
+  });
+
   it('queues a task as pending with the resolved retry policy and priority', async () => {
     const { queue } = await setup();
     const r = await queue.enqueue({ task_name: 'echo', args: ['hi'], max_retries: 4, retry_delay: 2 });

@@ -16,7 +16,9 @@ import {
   taskIdSchema,
 } from '@solar-tasks/contract';
 import { type Job, type JobState, type JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
+import { type RedisKeys, redisKeys } from './redis-keys.js';
 import { TaskCounters } from './task-counters.js';
 import { fingerprint, type TaskJobData, taskIdForIdempotencyKey, toStatusResponse } from './task-job.js';
 
@@ -38,8 +40,8 @@ export interface EnqueueResult {
 
 /** Options of {@link TaskQueue}; defaults are filled and checked at construction. */
 export interface TaskQueueOptions {
-  /** A connection made by `createRedisConnection` (role `api` or `worker`). */
-  connection: Redis;
+  /** A connection made by `createRedisConnection` (role `api` or `worker`; one server, Sentinel or Cluster). */
+  connection: RedisClient;
   /** Deployment key prefix (`REDIS_PREFIX`). */
   prefix: string;
   /** The task types this deployment accepts. */
@@ -52,6 +54,14 @@ export interface TaskQueueOptions {
   maxArgsBytes?: number;
   /** Counter flush interval. @defaultValue 1000 ms */
   countersFlushMs?: number;
+  /**
+   * Replicas that must confirm an enqueue (Redis `WAIT`) before it is
+   * acknowledged, so a failover cannot lose it (`REDIS_WAIT_REPLICAS`).
+   * Not for Cluster connections. @defaultValue 0 (don't wait)
+   */
+  waitReplicas?: number;
+  /** How long to wait for them (`REDIS_WAIT_TIMEOUT_MS`). @defaultValue 500 */
+  waitTimeoutMs?: number;
 }
 
 /** Everything an enqueue needs, computed without touching Redis. */
@@ -81,11 +91,15 @@ export class TaskQueue {
   readonly catalog: TaskCatalog;
   readonly prefix: string;
   readonly counters: TaskCounters;
-  readonly #redis: Redis;
+  /** The deployment's Redis names (queue prefixes, counters, cancel channel). */
+  readonly keys: RedisKeys;
+  readonly #redis: RedisClient;
   readonly #queues = new Map<string, Queue<TaskJobData>>();
   readonly #defaults: Partial<TaskDefaults>;
   readonly #retentionSeconds: number;
   readonly #maxArgsBytes: number;
+  readonly #waitReplicas: number;
+  readonly #waitTimeoutMs: number;
 
   constructor(options: TaskQueueOptions) {
     const retentionDays = options.retentionDays ?? 7;
@@ -93,24 +107,36 @@ export class TaskQueue {
     const maxArgsBytes = options.maxArgsBytes ?? 64 * 1024;
     if (!(maxArgsBytes > 0)) throw new RangeError(`maxArgsBytes must be > 0, got ${maxArgsBytes}`);
     if (!options.prefix) throw new TypeError('prefix must not be empty');
+    const waitReplicas = options.waitReplicas ?? 0;
+    if (!(Number.isInteger(waitReplicas) && waitReplicas >= 0))
+      throw new RangeError(`waitReplicas must be a whole number >= 0, got ${waitReplicas}`);
+    const waitTimeoutMs = options.waitTimeoutMs ?? 500;
+    if (!(waitTimeoutMs > 0)) throw new RangeError(`waitTimeoutMs must be > 0, got ${waitTimeoutMs}`);
+    if (waitReplicas > 0 && options.connection instanceof Cluster)
+      throw new TypeError('waitReplicas is not supported on a Cluster connection');
     this.catalog = options.catalog;
     this.prefix = options.prefix;
+    this.keys = redisKeys(options.prefix);
+    this.#waitReplicas = waitReplicas;
+    this.#waitTimeoutMs = waitTimeoutMs;
     this.#redis = options.connection;
     this.#defaults = options.defaults ?? {};
     this.#retentionSeconds = Math.round(retentionDays * 86_400);
     this.#maxArgsBytes = maxArgsBytes;
     this.counters = new TaskCounters(this.#redis, {
-      key: `${this.prefix}:stats:task-totals`,
+      key: this.keys.counters,
       flushIntervalMs: options.countersFlushMs,
     });
     for (const name of this.catalog.queues()) {
-      this.#queues.set(
-        name,
-        new Queue<TaskJobData>(name, {
-          connection: this.#redis,
-          prefix: this.prefix,
-        }),
-      );
+      const queue = new Queue<TaskJobData>(name, {
+        connection: this.#redis,
+        prefix: this.keys.queuePrefix(name),
+      });
+      // These are the shared connection's errors, which its creator already
+      // logs (once per distinct error). Unheard, BullMQ prints every one of
+      // them to stderr, once per queue, for as long as Redis is away.
+      queue.on('error', () => {});
+      this.#queues.set(name, queue);
     }
   }
 
@@ -150,9 +176,16 @@ export class TaskQueue {
     this.#assertConnected();
     if (prepared.data.idempotency_key !== undefined) {
       const existing = await this.#find(prepared.jobId);
-      if (existing) return this.#matchExisting(existing, prepared);
+      if (existing) {
+        const result = await this.#matchExisting(existing, prepared);
+        // A retry after a 503 from WAIT finds the task; it is acknowledged
+        // only once replicated, like a new one.
+        await this.#waitForReplicas(result.taskId);
+        return result;
+      }
     }
     await this.bullQueue(prepared.def.queue).add(prepared.def.name, prepared.data, prepared.opts);
+    await this.#waitForReplicas(prepared.jobId);
     this.counters.increment(prepared.def.name, 'enqueued');
     return {
       taskId: prepared.jobId,
@@ -160,6 +193,24 @@ export class TaskQueue {
       status: prepared.plan.delayMs > 0 ? 'scheduled' : 'pending',
       created: true,
     };
+  }
+
+  /**
+   * With `waitReplicas`, holds the acknowledgement until that many replicas
+   * have the write (WAIT runs on the connection that sent it). Short of
+   * them, the caller gets a 503: the task may exist on the master only, and
+   * retrying with the same idempotency key finds it instead of queueing twice.
+   */
+  async #waitForReplicas(taskId: string): Promise<void> {
+    if (this.#waitReplicas === 0) return;
+    const acked = await (this.#redis as Redis).wait(this.#waitReplicas, this.#waitTimeoutMs);
+    if (acked < this.#waitReplicas) {
+      throw new TaskApiError(
+        'QUEUE_UNAVAILABLE',
+        `the task was not confirmed by ${this.#waitReplicas} Redis replica(s) within ${this.#waitTimeoutMs} ms; retry with the same idempotency key`,
+        { task_id: taskId, replicas_confirmed: acked, replicas_required: this.#waitReplicas },
+      );
+    }
   }
 
   /** Checks a request and computes its job, without I/O. Throws {@link TaskApiError}. */
@@ -300,7 +351,7 @@ export class TaskQueue {
 
   /** Pub/sub channel on which workers hear about cancelled running tasks. */
   get cancelChannel(): string {
-    return `${this.prefix}:events:cancel`;
+    return this.keys.cancelChannel;
   }
 
   /**

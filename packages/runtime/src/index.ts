@@ -2,8 +2,10 @@ export type { Logger } from 'pino';
 export { type CreateLoggerOptions, createLogger, maskEmail, maskPhone, REDACTED_PATHS } from './logger.js';
 export {
   type CommonSettings,
+  checkCommonSettings,
   commonSettingsSchema,
   commonSettingsShape,
+  type HostPort,
   parseSettings,
   SettingsError,
   setting,

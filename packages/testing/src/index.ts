@@ -7,5 +7,15 @@ export {
   type RedisServerOptions,
   startRedisServer,
 } from './redis-server.js';
+export {
+  type Endpoint,
+  REPLICATION_ARGS,
+  type RedisClusterHandle,
+  type SentinelGroupHandle,
+  type SentinelGroupOptions,
+  type SentinelProcess,
+  startRedisCluster,
+  startSentinelGroup,
+} from './redis-topologies.js';
 export { testRedisUrl } from './test-redis-url.js';
-export { nextEvent, uniquePrefix, waitFor } from './wait.js';
+export { cleanUp, nextEvent, uniquePrefix, waitFor } from './wait.js';

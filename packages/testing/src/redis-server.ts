@@ -119,12 +119,16 @@ async function waitForPing(url: string, child: ChildProcess, output: () => strin
       throw new Error(`redis-server exited with ${child.exitCode} before answering:\n${output()}`);
     }
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => {});
+    let refusedAuth = false;
+    // A server whose default user is off or has a password answers NOAUTH: it is up.
+    client.on('error', (err: Error) => {
+      if (/^(NOAUTH|WRONGPASS)/.test(err.message)) refusedAuth = true;
+    });
     try {
       await client.connect();
       if ((await client.ping()) === 'PONG') return;
     } catch {
-      // not up yet
+      if (refusedAuth) return;
     } finally {
       client.disconnect();
     }

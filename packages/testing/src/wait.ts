@@ -63,3 +63,34 @@ export function nextEvent<A extends unknown[]>(
     emitter.on(event, listener);
   });
 }
+
+/**
+ * Runs teardown steps in order, each bounded by `timeoutMs`, and every one of
+ * them even when an earlier one fails or hangs, so a stuck client can never
+ * leave servers running. Throws the first failure afterwards.
+ */
+export async function cleanUp(
+  steps: readonly (() => Promise<unknown> | undefined)[],
+  { timeoutMs = 15_000 }: { timeoutMs?: number } = {},
+): Promise<void> {
+  let first: unknown;
+  for (const [i, step] of steps.entries()) {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        step(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`cleanup step ${i + 1} took over ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } catch (err) {
+      first ??= err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  if (first) throw first;
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { builtinTasks, TaskCatalog } from '@solar-tasks/contract';
-import { createRedisConnection, redactRedisUrl, TaskQueue } from '@solar-tasks/queue';
+import { createRedisConnection, describeRedis, redisSettingsFrom, TaskQueue } from '@solar-tasks/queue';
 import { createLogger, SettingsError, taskDefaultsFrom } from '@solar-tasks/runtime';
 import { parseApiKeys } from './api-keys.js';
 import { buildApp } from './app.js';
@@ -49,14 +49,11 @@ if (settings.NODE_ENV === 'production') {
 }
 
 let lastRedisError = '';
-const connection = createRedisConnection(
-  { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX },
-  'api',
-  (err) => {
-    if (err.message !== lastRedisError) logger.error({ err: err.message }, 'redis connection error');
-    lastRedisError = err.message;
-  },
-);
+const redisSettings = redisSettingsFrom(settings);
+const connection = createRedisConnection(redisSettings, 'api', (err) => {
+  if (err.message !== lastRedisError) logger.error({ err: err.message }, 'redis connection error');
+  lastRedisError = err.message;
+});
 connection.on('ready', () => {
   if (lastRedisError) logger.info('redis connection restored');
   lastRedisError = '';
@@ -69,6 +66,8 @@ const queue = new TaskQueue({
   defaults: taskDefaultsFrom(settings),
   retentionDays: settings.TASK_CLEANUP_DAYS,
   maxArgsBytes: settings.TASK_MAX_ARGS_BYTES,
+  waitReplicas: settings.REDIS_WAIT_REPLICAS,
+  waitTimeoutMs: settings.REDIS_WAIT_TIMEOUT_MS,
 });
 
 const app = await buildApp({
@@ -118,9 +117,6 @@ async function stop(signal: string) {
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 
-logger.info(
-  { redis: redactRedisUrl(settings.REDIS_URL), prefix: settings.REDIS_PREFIX },
-  'connecting to redis',
-);
+logger.info({ redis: describeRedis(redisSettings), prefix: settings.REDIS_PREFIX }, 'connecting to redis');
 const address = await app.listen({ port: settings.PORT, host: settings.HOST });
 logger.info({ address, docs: `${address}/docs` }, 'api listening');

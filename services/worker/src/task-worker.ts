@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { formatPath } from '@solar-tasks/contract';
-import type { TaskJobData, TaskQueue } from '@solar-tasks/queue';
+import type { RedisClient, TaskJobData, TaskQueue } from '@solar-tasks/queue';
 import type { Logger } from '@solar-tasks/runtime';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,7 +13,7 @@ export interface TaskWorkerOptions {
   /** The task queue (its connection should be a `worker`-role one). */
   queue: TaskQueue;
   /** A `worker`-role connection (`maxRetriesPerRequest: null`); BullMQ duplicates it for blocking reads. */
-  connection: Redis;
+  connection: RedisClient;
   registry: TaskRegistry;
   logger: Logger;
   /** Queues to serve. @defaultValue every queue of the catalog */
@@ -66,7 +66,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   readonly #opts: Required<Omit<TaskWorkerOptions, 'queues'>>;
   readonly #workers: Worker<TaskJobData>[] = [];
   readonly #active = new Map<string, ActiveTask>();
-  #subscriber: Redis | undefined;
+  #subscriber: RedisClient | undefined;
   #shuttingDown = false;
   readonly #handedBack: string[] = [];
   #closing: Promise<{ handedBack: string[] }> | undefined;
@@ -105,7 +105,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
         (job, token, signal) => this.#process(job, token, signal),
         {
           connection,
-          prefix: queue.prefix,
+          prefix: queue.keys.queuePrefix(name),
           concurrency,
           lockDuration: lockDurationMs,
           stalledInterval: stalledIntervalMs,
@@ -198,7 +198,9 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
 
   async #subscribeToCancels(): Promise<void> {
     const { connection, queue, logger } = this.#opts;
-    const subscriber = connection.duplicate();
+    // A Cluster's duplicate subscribes the same way (PUBLISH reaches every node);
+    // it is typed as Redis because the union's overloaded methods are not callable.
+    const subscriber = (connection as Redis).duplicate();
     subscriber.on('error', (err) => logger.warn({ err }, 'cancel subscriber error'));
     subscriber.on('message', (_channel, message: string) => {
       let taskId: string | undefined;

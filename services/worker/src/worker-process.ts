@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { builtinTasks, TaskCatalog } from '@solar-tasks/contract';
-import { createRedisConnection, redactRedisUrl, TaskQueue } from '@solar-tasks/queue';
+import {
+  createRedisConnection,
+  describeRedis,
+  type RedisClient,
+  redisSettingsFrom,
+  TaskQueue,
+} from '@solar-tasks/queue';
 import { createLogger, type Logger, SettingsError, taskDefaultsFrom } from '@solar-tasks/runtime';
-import type { Redis } from 'ioredis';
 import type { WorkerSettings } from './env.js';
 import { builtinRegistry, type HandlerDeps } from './handlers/index.js';
+import { Heartbeat } from './heartbeat.js';
 import type { TaskRegistry } from './task-registry.js';
 import { TaskWorker } from './task-worker.js';
 
@@ -30,7 +36,7 @@ export interface StartWorkerOptions {
  * template file once, at start: a missing file stops the worker with a
  * message naming AUTO_REPLY_TEMPLATE rather than failing every enquiry.
  */
-export function handlerDepsFrom(settings: WorkerSettings, redis: Redis): HandlerDeps {
+export function handlerDepsFrom(settings: WorkerSettings, redis: RedisClient): HandlerDeps {
   let autoReplyText: string | undefined;
   if (settings.AUTO_REPLY_TEMPLATE) {
     try {
@@ -73,7 +79,7 @@ export async function startWorkerProcess(
   options: StartWorkerOptions = {},
 ): Promise<WorkerProcess> {
   const logger = options.logger ?? createLogger({ name: 'worker', level: settings.LOG_LEVEL });
-  const redisSettings = { url: settings.REDIS_URL, prefix: settings.REDIS_PREFIX };
+  const redisSettings = redisSettingsFrom(settings);
   let lastRedisError = '';
   const connection = createRedisConnection(redisSettings, 'worker', (err) => {
     // One line per distinct error, not one per reconnect attempt.
@@ -105,16 +111,21 @@ export async function startWorkerProcess(
     maxStalledCount: settings.WORKER_MAX_STALLED_COUNT,
     shutdownGraceMs: settings.WORKER_SHUTDOWN_GRACE * 1000,
   });
-  logger.info(
-    { redis: redactRedisUrl(settings.REDIS_URL), prefix: settings.REDIS_PREFIX },
-    'connecting to redis',
-  );
+  logger.info({ redis: describeRedis(redisSettings), prefix: settings.REDIS_PREFIX }, 'connecting to redis');
   await worker.start();
+  const heartbeat = settings.WORKER_HEARTBEAT_FILE
+    ? new Heartbeat({
+        file: settings.WORKER_HEARTBEAT_FILE,
+        describe: () => ({ redis: connection.status, running: worker.activeTaskIds().length }),
+      })
+    : undefined;
+  heartbeat?.start();
   return {
     worker,
     queue,
     logger,
     async stop() {
+      heartbeat?.stop();
       const result = await worker.close();
       await queue.close();
       await connection.quit().catch(() => connection.disconnect());

@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import { TaskApiError } from '@solar-tasks/contract';
+import type { RedisClient } from '@solar-tasks/queue';
 import type { Redis } from 'ioredis';
 import { type ApiKey, matchApiKey } from '../api-keys.js';
 import type { App } from '../app.js';
@@ -17,7 +18,7 @@ export interface RequestLimits {
    * Redis for the counters, so limits hold across API replicas (the plugin's
    * Redis store). In-process counters when unset (tests, a single replica).
    */
-  redis?: Redis | undefined;
+  redis?: RedisClient | undefined;
   /** Key prefix for the counters. @defaultValue 'solar:rate-limit:' */
   nameSpace?: string;
 }
@@ -49,7 +50,8 @@ export async function registerRequestLimits(
   const windowMs = limits.windowMs ?? 60_000;
   await app.register(rateLimit, {
     global: false,
-    ...(limits.redis ? { redis: limits.redis } : {}),
+    // The store only defines a Lua command and calls it: a Cluster client serves as well as a single one.
+    ...(limits.redis ? { redis: limits.redis as Redis } : {}),
     nameSpace: limits.nameSpace ?? 'solar:rate-limit:',
     skipOnError: true,
     timeWindow: windowMs,

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { builtinTasks, emailjsSubmissionKey, TaskCatalog } from '@solar-tasks/contract';
+import type { RedisClient } from '@solar-tasks/queue';
 import { createRedisConnection, TaskQueue } from '@solar-tasks/queue';
 import { startRedisServer, testRedisUrl, uniquePrefix, waitFor } from '@solar-tasks/testing';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseApiKeys } from '../api-keys.js';
@@ -15,7 +15,7 @@ const API_KEY = 'api-key-0123456789abcdef';
 
 interface Setup {
   app: App;
-  redis: Redis;
+  redis: RedisClient;
   queue: TaskQueue;
   prefix: string;
   logs: string[];

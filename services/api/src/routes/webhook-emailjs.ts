@@ -12,10 +12,9 @@ import {
   type RawEmailjsPayload,
   TaskApiError,
 } from '@solar-tasks/contract';
-import type { TaskQueue } from '@solar-tasks/queue';
+import type { RedisClient, TaskQueue } from '@solar-tasks/queue';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { sendError, withDeadline } from '../errors.js';
 
@@ -33,7 +32,7 @@ export interface WebhookRateLimit {
 /** Options of the EmailJS webhook; with no `secret` it answers 401 to everyone. */
 export interface EmailjsWebhookOptions {
   /** Connection for stored submissions (an `api`-role one: fails fast when Redis is down). */
-  redis: Redis;
+  redis: RedisClient;
   /** Shared secret: `X-EmailJS-Secret` header or `?token=`. Unset: the webhook is closed. */
   secret?: string | undefined;
   /** Browser origins allowed to post (CORS). Empty: no browser origin may. */
@@ -98,7 +97,7 @@ export const emailjsWebhookRoutes: FastifyPluginAsyncZod<PluginOptions> = async 
   const expected = opts.secret ? digest(opts.secret) : undefined;
   if (opts.redis && !('solarEmailjsStore' in opts.redis))
     opts.redis.defineCommand('solarEmailjsStore', { numberOfKeys: 2, lua: STORE_SUBMISSION });
-  const redis = opts.redis as (Redis & StoreScript) | undefined;
+  const redis = opts.redis as (RedisClient & StoreScript) | undefined;
 
   await app.register(cors, {
     origin: allowed.size > 0 ? [...allowed] : false,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { builtinTasks, ERROR_CODES, TaskCatalog } from '@solar-tasks/contract';
+import type { RedisClient } from '@solar-tasks/queue';
 import { createRedisConnection, TaskQueue } from '@solar-tasks/queue';
 import { testRedisUrl, uniquePrefix } from '@solar-tasks/testing';
 import { testTasks } from '@solar-tasks/worker/test-fixtures';
 import fc from 'fast-check';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeys } from '../api-keys.js';
 import { type App, buildApp } from '../app.js';
@@ -23,7 +23,7 @@ const catalog = new TaskCatalog([...builtinTasks, ...testTasks]);
 
 let app: App;
 let queue: TaskQueue;
-let redis: Redis;
+let redis: RedisClient;
 let prefix: string;
 
 beforeAll(async () => {

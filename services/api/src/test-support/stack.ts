@@ -1,10 +1,10 @@
 import type { TaskCatalog } from '@solar-tasks/contract';
-import { createRedisConnection, TaskQueue } from '@solar-tasks/queue';
+import { createRedisConnection, type RedisClient, type RedisSettings, TaskQueue } from '@solar-tasks/queue';
 import type { Logger } from '@solar-tasks/runtime';
 import { uniquePrefix } from '@solar-tasks/testing';
 import { TaskWorker } from '@solar-tasks/worker';
 import { type Run, testRegistry } from '@solar-tasks/worker/test-fixtures';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { pino } from 'pino';
 import { parseApiKeys } from '../api-keys.js';
 import { type App, buildApp } from '../app.js';
@@ -21,6 +21,8 @@ export interface Stack {
   runs: Run[];
   prefix: string;
   catalog: TaskCatalog;
+  /** The API's and the worker's connections (tests about Redis topologies look at their status). */
+  redis: { api: RedisClient; worker: RedisClient };
   /** Admin key with every scope. */
   key: string;
   /** fetch against the API with the key (unless `auth: false`). */
@@ -31,36 +33,49 @@ export interface Stack {
 export const TEST_KEY = 'test-key-0123456789abcdef';
 export const READ_ONLY_KEY = 'read-only-key-0123456789';
 
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  /** Start the worker now (tests about ordering start it later). @defaultValue true */
+  startWorker?: boolean;
+  /** @defaultValue 4 */
+  concurrency?: number;
+  /** Worker lock duration (failover tests shorten it). */
+  lockDurationMs?: number;
+  /** Worker stalled-check interval. */
+  stalledIntervalMs?: number;
+  /** Replicas that must confirm an enqueue (`REDIS_WAIT_REPLICAS`). */
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
+  /** Rate limits; counted in the stack's Redis. Generous by default so tests are not throttled. */
+  limits?: Omit<RequestLimits, 'redis'>;
+  /** Webhook options (its Redis is the API's connection). */
+  emailjs?: Omit<EmailjsWebhookOptions, 'redis'>;
+  apiLogger?: Logger;
+  workerLogger?: Logger;
+}
+
 /**
- * Starts API + worker on `redisUrl` under a fresh prefix. The worker starts
- * only when `startWorker` is true (tests about ordering start it later).
+ * Starts API + worker under a fresh prefix, on a Redis URL or on any
+ * topology's settings (Sentinel, Cluster, TLS…).
  */
 export async function startStack(
-  redisUrl: string,
-  {
-    startWorker = true,
-    concurrency = 4,
-    limits,
-    emailjs,
-    apiLogger,
-    workerLogger,
-  }: {
-    startWorker?: boolean;
-    concurrency?: number;
-    /** Rate limits; counted in the stack's Redis. Generous by default so tests are not throttled. */
-    limits?: Omit<RequestLimits, 'redis'>;
-    /** Webhook options (its Redis is the API's connection). */
-    emailjs?: Omit<EmailjsWebhookOptions, 'redis'>;
-    apiLogger?: Logger;
-    workerLogger?: Logger;
-  } = {},
+  redis: string | Omit<RedisSettings, 'prefix'>,
+  options: StackOptions = {},
 ): Promise<Stack> {
+  const { startWorker = true, concurrency = 4, limits, emailjs, apiLogger, workerLogger } = options;
   const prefix = uniquePrefix('e2e');
   const { registry, catalog, runs } = testRegistry();
-  const settings = { url: redisUrl, prefix };
+  const settings: RedisSettings = typeof redis === 'string' ? { url: redis, prefix } : { ...redis, prefix };
   const apiRedis = createRedisConnection(settings, 'api');
-  const workerRedis: Redis = createRedisConnection(settings, 'worker');
-  const queue = new TaskQueue({ connection: apiRedis, prefix, catalog, countersFlushMs: 50 });
+  const workerRedis = createRedisConnection(settings, 'worker');
+  const queue = new TaskQueue({
+    connection: apiRedis,
+    prefix,
+    catalog,
+    countersFlushMs: 50,
+    waitReplicas: options.waitReplicas,
+    waitTimeoutMs: options.waitTimeoutMs,
+  });
   const workerQueue = new TaskQueue({ connection: workerRedis, prefix, catalog, countersFlushMs: 50 });
   const logger = workerLogger ?? pino({ level: 'silent' });
   const worker = new TaskWorker({
@@ -70,6 +85,8 @@ export async function startStack(
     logger,
     concurrency,
     shutdownGraceMs: 2000,
+    lockDurationMs: options.lockDurationMs,
+    stalledIntervalMs: options.stalledIntervalMs,
   });
   await queue.waitUntilReady();
   const app = await buildApp({
@@ -97,6 +114,7 @@ export async function startStack(
     runs,
     prefix,
     catalog,
+    redis: { api: apiRedis, worker: workerRedis },
     key: TEST_KEY,
     call(method, path, body, headers = {}) {
       return fetch(`${address}${path}`, {
@@ -114,10 +132,21 @@ export async function startStack(
       await worker.close(0);
       await workerQueue.close();
       await queue.close();
-      const keys = await apiRedis.keys(`${prefix}:*`).catch(() => []);
-      if (keys.length) await apiRedis.del(...keys).catch(() => {});
+      await deleteKeys(apiRedis, `${prefix}:*`).catch(() => {});
       apiRedis.disconnect();
       workerRedis.disconnect();
     },
   };
+}
+
+/** Deletes the keys matching `pattern`, on each master of a Cluster (keys of many slots: one DEL each). */
+async function deleteKeys(redis: RedisClient, pattern: string): Promise<void> {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    const keys = await node.keys(pattern);
+    if (keys.length === 0) continue;
+    const pipeline = node.pipeline();
+    for (const key of keys) pipeline.unlink(key);
+    await pipeline.exec();
+  }
 }

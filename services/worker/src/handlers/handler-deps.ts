@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@solar-tasks/queue';
 
 /** SMTP delivery settings (`SMTP_*`). */
 export interface SmtpSettings {
@@ -45,7 +45,7 @@ export interface HandlerDeps {
   /** Country for phone numbers written without +country code. @defaultValue 'AU' */
   leadPhoneCountry?: string;
   /** A worker-role Redis connection (lead de-duplication, stored submissions, sent marks). */
-  redis: Redis;
+  redis: RedisClient;
   /** Deployment key prefix. */
   prefix: string;
 }

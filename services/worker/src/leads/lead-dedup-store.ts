@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@solar-tasks/queue';
 import type { LeadRecord } from './lead-record.js';
 
 /**
@@ -62,11 +62,11 @@ export type ClaimResult = { kind: 'created'; record: LeadRecord } | { kind: 'exi
 
 /** Lead de-duplication state in Redis, under `<prefix>:{leads}:`. */
 export class LeadDedupStore {
-  readonly #redis: Redis & LeadScripts;
+  readonly #redis: RedisClient & LeadScripts;
   readonly #base: string;
   readonly #windowMs: number;
 
-  constructor(redis: Redis, prefix: string, windowDays: number) {
+  constructor(redis: RedisClient, prefix: string, windowDays: number) {
     if (!(windowDays > 0)) throw new RangeError(`windowDays must be > 0, got ${windowDays}`);
     // One hash tag for every lead key: the scripts touch keys they compute, which Cluster allows within a slot.
     this.#base = `${prefix}:{leads}`;
@@ -75,7 +75,7 @@ export class LeadDedupStore {
       redis.defineCommand('solarLeadClaim', { numberOfKeys: 2, lua: CLAIM });
       redis.defineCommand('solarLeadReplace', { numberOfKeys: 1, lua: REPLACE });
     }
-    this.#redis = redis as Redis & LeadScripts;
+    this.#redis = redis as RedisClient & LeadScripts;
   }
 
   /**

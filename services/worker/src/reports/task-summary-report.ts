@@ -1,5 +1,4 @@
-import type { TaskJobData, TaskQueue } from '@solar-tasks/queue';
-import type { Redis } from 'ioredis';
+import type { RedisClient, TaskJobData, TaskQueue } from '@solar-tasks/queue';
 import type { ReportColumn } from './report-writer.js';
 
 /** One row per task name: how its tasks ended in the period, how long they ran, why they failed. */
@@ -55,7 +54,7 @@ interface Tally {
  */
 export async function* taskSummaryRows(
   queue: TaskQueue,
-  redis: Redis,
+  redis: RedisClient,
   fromMs: number,
   toMs: number,
   signal: AbortSignal,
@@ -128,7 +127,7 @@ export function percentile(values: number[], p: number): number | null {
  * not an offset, so retention removing old jobs while we read skips nothing.
  */
 export async function* finishedIds(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   fromMs: number,
   toMs: number,

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinTasks, TaskCatalog } from '@solar-tasks/contract';
-import { createRedisConnection, TaskQueue } from '@solar-tasks/queue';
+import { createRedisConnection, type RedisClient, TaskQueue } from '@solar-tasks/queue';
 import { uniquePrefix } from '@solar-tasks/testing';
-import type { Redis } from 'ioredis';
+
 import { type Logger, pino } from 'pino';
 import { builtinRegistry, type HandlerDeps } from '../handlers/index.js';
 import { TaskWorker } from '../task-worker.js';
@@ -15,7 +15,7 @@ export interface BuiltinWorker {
   prefix: string;
   dataDir: string;
   /** A worker-role connection on the prefix (tests read and seed keys with it). */
-  redis: Redis;
+  redis: RedisClient;
   /** The worker's queue (enqueue, status). */
   queue: TaskQueue;
   worker: TaskWorker;

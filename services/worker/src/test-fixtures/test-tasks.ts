@@ -42,7 +42,30 @@ export const hang = defineTask({
   defaults: { timeout: 1, maxRetries: 1, retryDelay: 0.05 },
 });
 
-export const testTasks = [addNumbers, recordLabel, flaky, permanentFailure, sleepTask, hang];
+/** Tasks on the other queues, for tests about queues living apart (worker groups, Cluster slots). */
+export const echoEmail = defineTask({
+  name: 'echo_email',
+  description: 'Echoes its text, on the email queue',
+  args: z.object({ text: z.string() }),
+  queue: 'email',
+});
+export const echoReport = defineTask({
+  name: 'echo_report',
+  description: 'Echoes its text, on the reports queue',
+  args: z.object({ text: z.string() }),
+  queue: 'reports',
+});
+
+export const testTasks = [
+  addNumbers,
+  recordLabel,
+  flaky,
+  permanentFailure,
+  sleepTask,
+  hang,
+  echoEmail,
+  echoReport,
+];
 
 /** One recorded handler run. */
 export interface Run {
@@ -53,22 +76,32 @@ export interface Run {
   label?: string;
 }
 
-/** The catalog and a registry for {@link testTasks}, plus the shared run log. */
-export function testRegistry(runs: Run[] = []) {
-  const registry = registerTestTasks(new TaskRegistry(), runs);
+/**
+ * The catalog and a registry for {@link testTasks}, plus the shared run log.
+ * `onRun` hears every run too (a worker process writes them where its test can read).
+ */
+export function testRegistry(runs: Run[] = [], onRun?: (run: Run) => void) {
+  const registry = registerTestTasks(new TaskRegistry(), runs, onRun);
   return { registry, catalog: new TaskCatalog(testTasks), runs };
 }
 
 /** Registers the {@link testTasks} handlers on `registry` (beside built-in ones, say), recording into `runs`. */
-export function registerTestTasks(registry: TaskRegistry, runs: Run[] = []): TaskRegistry {
-  const note = (task: string, ctx: { taskId: string; attempt: number }, label?: string) =>
-    runs.push({
+export function registerTestTasks(
+  registry: TaskRegistry,
+  runs: Run[] = [],
+  onRun?: (run: Run) => void,
+): TaskRegistry {
+  const note = (task: string, ctx: { taskId: string; attempt: number }, label?: string) => {
+    const run: Run = {
       task,
       taskId: ctx.taskId,
       attempt: ctx.attempt,
       startedAt: Date.now(),
       ...(label ? { label } : {}),
-    });
+    };
+    runs.push(run);
+    onRun?.(run);
+  };
   return registry
     .register(addNumbers, (args, ctx) => {
       note('add_numbers', ctx);
@@ -95,5 +128,13 @@ export function registerTestTasks(registry: TaskRegistry, runs: Run[] = []): Tas
     .register(hang, (_args, ctx) => {
       note('hang', ctx);
       return new Promise(() => {});
+    })
+    .register(echoEmail, (args, ctx) => {
+      note('echo_email', ctx, args.text);
+      return { text: args.text };
+    })
+    .register(echoReport, (args, ctx) => {
+      note('echo_report', ctx, args.text);
+      return { text: args.text };
     });
 }
