@@ -104,13 +104,11 @@ export class TaskQueue {
       flushIntervalMs: options.countersFlushMs,
     });
     for (const name of this.catalog.queues()) {
-      this.#queues.set(
-        name,
-        new Queue<TaskJobData>(name, {
-          connection: this.#redis,
-          prefix: this.prefix,
-        }),
-      );
+      const queue = new Queue<TaskJobData>(name, { connection: this.#redis, prefix: this.prefix });
+      // Connection errors are reported once by the connection's owner (see createRedisConnection);
+      // without a listener BullMQ prints each one as a raw stack trace on stderr, outside the JSON logs.
+      queue.on('error', () => {});
+      this.#queues.set(name, queue);
     }
   }
 
