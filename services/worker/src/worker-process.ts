@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { builtinTasks, TaskCatalog } from '@solar-tasks/contract';
-import { createRedisConnection, redactRedisUrl, TaskQueue } from '@solar-tasks/queue';
+import { createRedisConnection, redactRedisUrl, TaskQueue, watchRedisConfig } from '@solar-tasks/queue';
 import { createLogger, type Logger, SettingsError, taskDefaultsFrom } from '@solar-tasks/runtime';
 import type { WorkerSettings } from './env.js';
 import { builtinRegistry } from './handlers/index.js';
@@ -40,6 +40,8 @@ export async function startWorkerProcess(
     if (lastRedisError) logger.info('redis connection restored');
     lastRedisError = '';
   });
+  // An evicting or non-persistent Redis silently breaks "no task lost": say so loudly.
+  watchRedisConfig(connection, { production: settings.NODE_ENV === 'production', logger });
   const catalog = options.catalog ?? new TaskCatalog(builtinTasks);
   const queue = new TaskQueue({
     connection,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineTask, TaskCatalog } from '@solar-tasks/contract';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { PermanentTaskError } from '../errors/permanent-task-error.js';
 import { TaskRegistry } from '../task-registry.js';
@@ -42,7 +43,49 @@ export const hang = defineTask({
   defaults: { timeout: 1, maxRetries: 1, retryDelay: 0.05 },
 });
 
-export const testTasks = [addNumbers, recordLabel, flaky, permanentFailure, sleepTask, hang];
+export const recordRun = defineTask({
+  name: 'record_run',
+  description: 'Sleeps `sleep_ms`, then counts its run in Redis (fault tests: lost and duplicated runs)',
+  args: z.object({ sleep_ms: z.int().min(0).default(0) }),
+  defaults: { timeout: 60 },
+});
+export const poison = defineTask({
+  name: 'poison',
+  description: 'Counts its run, then throws from a timer: the uncaught exception kills its worker process',
+  args: z.object({ after_ms: z.int().min(0).default(20) }),
+  defaults: { timeout: 60 },
+});
+
+export const testTasks = [
+  addNumbers,
+  recordLabel,
+  flaky,
+  permanentFailure,
+  sleepTask,
+  hang,
+  recordRun,
+  poison,
+];
+
+/**
+ * The Redis hash where `record_run` and `poison` count runs: field = task id,
+ * value = runs that finished their work (a value above 1 is a duplicate run).
+ */
+export function runsKey(prefix: string): string {
+  return `${prefix}:fixture:runs`;
+}
+
+/** Options of {@link testRegistry}. */
+export interface TestRegistryOptions {
+  /** Where `record_run` and `poison` count their runs; without it they fail permanently. */
+  redis?: Redis;
+  /**
+   * Keep every run in `runs` (in-process tests read it). A long-running
+   * fixture process turns it off: the log grows by one entry per task.
+   * @defaultValue true
+   */
+  logRuns?: boolean;
+}
 
 /** One recorded handler run. */
 export interface Run {
@@ -54,8 +97,10 @@ export interface Run {
 }
 
 /** The catalog and a registry for {@link testTasks}, plus the shared run log. */
-export function testRegistry(runs: Run[] = []) {
-  const note = (task: string, ctx: { taskId: string; attempt: number }, label?: string) =>
+export function testRegistry(runs: Run[] = [], options: TestRegistryOptions = {}) {
+  const logRuns = options.logRuns ?? true;
+  const note = (task: string, ctx: { taskId: string; attempt: number }, label?: string) => {
+    if (!logRuns) return;
     runs.push({
       task,
       taskId: ctx.taskId,
@@ -63,6 +108,11 @@ export function testRegistry(runs: Run[] = []) {
       startedAt: Date.now(),
       ...(label ? { label } : {}),
     });
+  };
+  const countRun = async (ctx: { taskId: string; queue: { prefix: string } }) => {
+    if (!options.redis) throw new PermanentTaskError('this test registry has no Redis to count runs in');
+    return options.redis.hincrby(runsKey(ctx.queue.prefix), ctx.taskId, 1);
+  };
   const registry = new TaskRegistry()
     .register(addNumbers, (args, ctx) => {
       note('add_numbers', ctx);
@@ -89,6 +139,21 @@ export function testRegistry(runs: Run[] = []) {
     .register(hang, (_args, ctx) => {
       note('hang', ctx);
       return new Promise(() => {});
+    })
+    .register(recordRun, async (args, ctx) => {
+      note('record_run', ctx);
+      if (args.sleep_ms > 0) await sleep(args.sleep_ms, undefined, { signal: ctx.signal });
+      // Counted after the work, like a side effect: a worker killed between
+      // this write and BullMQ's completion makes a duplicate (at-least-once).
+      return { runs: await countRun(ctx) };
+    })
+    .register(poison, async (args, ctx) => {
+      note('poison', ctx);
+      await countRun(ctx);
+      setTimeout(() => {
+        throw new Error(`poison task ${ctx.taskId} threw from a timer`);
+      }, args.after_ms);
+      await sleep(60_000, undefined, { signal: ctx.signal });
     });
   return { registry, catalog: new TaskCatalog(testTasks), runs };
 }
