@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts', 'services/*/vitest.config.ts'],
+    projects: ['packages/*/vitest.config.ts', 'services/*/vitest.config.ts', 'tests/*/vitest.config.ts'],
     reporters: process.env.CI ? ['default'] : ['default'],
   },
 });
