@@ -17,7 +17,12 @@ const API_SHARE = 0.1;
 const MB = 1024 * 1024;
 
 /** Pushes `count` tasks: most through `TaskQueue.enqueue`, a share through `POST /api/tasks/enqueue/`. */
-async function produce(stack: FaultStack, api: ApiHandle, count: number, apiShare = API_SHARE): Promise<void> {
+async function produce(
+  stack: FaultStack,
+  api: ApiHandle,
+  count: number,
+  apiShare = API_SHARE,
+): Promise<void> {
   const viaApi = Math.round(count * apiShare);
   let direct = count - viaApi;
   let http = viaApi;
