@@ -116,8 +116,8 @@ describe('memory under a long run', () => {
     // RETENTION_S ago, so what is still in Redis spans only the last seconds of the run.
     const completedKey = stack.queue.bullQueue('default').keys.completed!;
     const retained = await stack.redis.zcard(completedKey);
-    const [, oldest] = await stack.redis.zrange(completedKey, 0, 0, 'WITHSCORES');
-    const [, newest] = await stack.redis.zrange(completedKey, -1, -1, 'WITHSCORES');
+    const [, oldest] = await stack.redis.zrange(completedKey, '0', '0', 'WITHSCORES');
+    const [, newest] = await stack.redis.zrange(completedKey, '-1', '-1', 'WITHSCORES');
     const retainedSpanMs = Number(newest) - Number(oldest);
     sampling = false;
     await sampler;
