@@ -193,7 +193,13 @@ switch (command) {
     env.FAULT_MEMORY_TASKS ??= '100000';
     log(`soak: ${env.FAULT_MEMORY_TASKS} tasks through API and workers (FAULT_MEMORY_TASKS)`);
     process.exit(
-      run(bin('vitest'), ['run', '--project', 'fault', 'src/bounded-memory.test.ts', ...process.argv.slice(3)]),
+      run(bin('vitest'), [
+        'run',
+        '--project',
+        'fault',
+        'src/bounded-memory.test.ts',
+        ...process.argv.slice(3),
+      ]),
     );
     break;
   }
@@ -209,6 +215,8 @@ switch (command) {
     break;
   }
   default:
-    log(`unknown command "${command}"; use start, start:api, start:worker, test, soak, build, typecheck or lint`);
+    log(
+      `unknown command "${command}"; use start, start:api, start:worker, test, soak, build, typecheck or lint`,
+    );
     process.exit(2);
 }
