@@ -77,8 +77,9 @@ export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
  */
 export function failureReason(job: Pick<Job, 'failedReason' | 'stalledCounter'>): string | null {
   if (job.failedReason === STALLED_TOO_OFTEN) {
+    const times = job.stalledCounter === 1 ? 'once' : `${job.stalledCounter} times`;
     return (
-      `poison task: the worker running it died ${job.stalledCounter} times (crash, kill, or an event loop ` +
+      `poison task: the worker running it died ${times} (crash, kill, or an event loop ` +
       'blocked past the lock duration); failed after WORKER_MAX_STALLED_COUNT recoveries'
     );
   }
