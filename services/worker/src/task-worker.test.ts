@@ -61,7 +61,11 @@ describe('TaskWorker and BullMQ stalled-task recovery', () => {
   it('runs a task again once the lock of the worker that vanished with it expires', async () => {
     const { queue, taskId, runs, startWorker } = await setupVanishedTask();
     const worker = await startWorker(1);
-    const [done] = await nextEvent(worker, 'task:completed', (info) => info.taskId === taskId);
+    const [done] = await nextEvent(
+      worker,
+      'task:completed',
+      (info: { taskId: string }) => info.taskId === taskId,
+    );
     expect(done).toMatchObject({ taskName: 'add_numbers' });
     expect(await queue.getStatus(taskId)).toMatchObject({ status: 'completed', result: { sum: 5 } });
     expect(runs.filter((r) => r.taskId === taskId)).toHaveLength(1);
@@ -70,7 +74,11 @@ describe('TaskWorker and BullMQ stalled-task recovery', () => {
   it('fails a task as poison, with a reason naming the cause and the setting, once it stalls more than maxStalledCount times', async () => {
     const { queue, taskId, runs, startWorker } = await setupVanishedTask();
     const worker = await startWorker(0);
-    const [failed] = await nextEvent(worker, 'task:failed', (info) => info.taskId === taskId);
+    const [failed] = await nextEvent(
+      worker,
+      'task:failed',
+      (info: { taskId: string }) => info.taskId === taskId,
+    );
     const reason =
       'poison task: the worker running it died once (crash, kill, or an event loop blocked past the ' +
       'lock duration); failed after WORKER_MAX_STALLED_COUNT recoveries';
