@@ -188,6 +188,21 @@ switch (command) {
     process.exit(code);
     break;
   }
+  case 'soak': {
+    // The bounded-memory fault test at full size (pnpm test runs it with 20,000 tasks).
+    env.FAULT_MEMORY_TASKS ??= '100000';
+    log(`soak: ${env.FAULT_MEMORY_TASKS} tasks through API and workers (FAULT_MEMORY_TASKS)`);
+    process.exit(
+      run(bin('vitest'), [
+        'run',
+        '--project',
+        'fault',
+        'src/bounded-memory.test.ts',
+        ...process.argv.slice(3),
+      ]),
+    );
+    break;
+  }
   case 'start':
   case 'start:api':
   case 'start:worker': {
@@ -200,6 +215,8 @@ switch (command) {
     break;
   }
   default:
-    log(`unknown command "${command}"; use start, start:api, start:worker, test, build, typecheck or lint`);
+    log(
+      `unknown command "${command}"; use start, start:api, start:worker, test, soak, build, typecheck or lint`,
+    );
     process.exit(2);
 }

@@ -50,7 +50,10 @@ export const ERROR_CODES = {
     status: 500,
     description: 'An unexpected error; the response carries a request id to quote.',
   },
-  QUEUE_UNAVAILABLE: { status: 503, description: 'Redis is unreachable; nothing was queued. Retry later.' },
+  QUEUE_UNAVAILABLE: {
+    status: 503,
+    description: 'Redis is unreachable or full (maxmemory); nothing was queued. Retry later.',
+  },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 /** A stable error code. */

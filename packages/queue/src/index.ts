@@ -1,4 +1,12 @@
 export {
+  checkRedisConfig,
+  parseInfo,
+  type RedisConfigCheckOptions,
+  type RedisConfigLogger,
+  type RedisConfigWarning,
+  watchRedisConfig,
+} from './redis-config-check.js';
+export {
   type ConnectionRole,
   clusterOptions,
   createRedisConnection,
@@ -17,7 +25,9 @@ export { type RedisKeys, redisKeys } from './redis-keys.js';
 export { TaskCounters, type TaskCountersOptions, type TaskEvent } from './task-counters.js';
 export {
   type CancelMark,
+  failureReason,
   fingerprint,
+  STALLED_TOO_OFTEN,
   statusOf,
   type TaskJobData,
   taskIdForIdempotencyKey,

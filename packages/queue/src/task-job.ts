@@ -67,6 +67,25 @@ export function statusOf(
   }
 }
 
+/** BullMQ's reason for failing a job whose worker died more than `maxStalledCount` times. */
+export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
+
+/**
+ * The reason a task failed, in words a user can act on. BullMQ's own text for
+ * a poison task ("job stalled more than allowable limit") says neither what
+ * happened nor which setting decided it.
+ */
+export function failureReason(job: Pick<Job, 'failedReason' | 'stalledCounter'>): string | null {
+  if (job.failedReason === STALLED_TOO_OFTEN) {
+    const times = job.stalledCounter === 1 ? 'once' : `${job.stalledCounter} times`;
+    return (
+      `poison task: the worker running it died ${times} (crash, kill, or an event loop ` +
+      'blocked past the lock duration); failed after WORKER_MAX_STALLED_COUNT recoveries'
+    );
+  }
+  return job.failedReason || null;
+}
+
 const iso = (ms: number | undefined | null) => (ms ? new Date(ms).toISOString() : null);
 
 /** Builds the REST status view of a job. `runAt` is when a delayed job becomes due. */
@@ -83,7 +102,7 @@ export function toStatusResponse(
     typeof job.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 0) : (job.opts.backoff ?? 0);
   let error: string | null = null;
   if (status === 'cancelled') error = `cancelled: ${data.cancelled?.reason ?? 'by user'}`;
-  else if (status === 'failed' || status === 'retrying') error = job.failedReason || null;
+  else if (status === 'failed' || status === 'retrying') error = failureReason(job);
   return {
     task_id: job.id!,
     task_name: job.name,

@@ -15,8 +15,10 @@ export function sendError(
 }
 
 /**
- * True for errors that mean "Redis is not answering": the API answers those
- * 503 QUEUE_UNAVAILABLE (nothing was queued) rather than 500.
+ * True for errors that mean "Redis is not answering", or is full (`OOM`,
+ * maxmemory reached with noeviction; Redis refuses a script at its first
+ * write, so nothing was written): the API answers those 503 QUEUE_UNAVAILABLE
+ * (nothing was queued) rather than 500.
  */
 export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
@@ -24,7 +26,7 @@ export function isRedisUnavailable(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH'].includes(code))
     return true;
-  return /enableOfflineQueue|Connection is closed|Command timed out|Stream isn't writeable|connect ETIMEDOUT|Connection in subscriber mode|LOADING|READONLY|MASTERDOWN/i.test(
+  return /enableOfflineQueue|Connection is closed|Command timed out|Stream isn't writeable|connect ETIMEDOUT|Connection in subscriber mode|LOADING|READONLY|MASTERDOWN|^OOM /i.test(
     err.message,
   );
 }

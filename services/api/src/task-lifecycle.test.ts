@@ -103,13 +103,28 @@ describe('enqueue → process → status over HTTP', () => {
     expect(stack.runs.filter((r) => r.taskId === id)).toHaveLength(1);
   });
 
-  it('stops a handler that never returns at its timeout and retries it by policy', async () => {
+  it('stops a handler that never returns at its timeout, retries it by policy, and never blocks the other slots', async () => {
     stack = await startStack(testRedisUrl(), { concurrency: 2 });
     const id = await enqueue(stack, { task_name: 'hang' });
+    await untilStatus(stack, id, 'running');
+    // The other slot keeps working while the handler hangs.
     const quick = await enqueue(stack, { task_name: 'add_numbers', args: [1, 1] });
     await untilStatus(stack, quick, 'completed', 2000);
+    expect(await status(stack, id)).toMatchObject({ status: 'running', attempts: 0 });
+    // Each attempt is stopped at the task's 1 s timeout; max_retries 1 → two attempts, then failed.
     const failed = await untilStatus(stack, id, 'failed');
     expect(failed).toMatchObject({ attempts: 2, error: 'timed out after 1 s' });
+    expect(stack.runs.filter((r) => r.taskId === id)).toHaveLength(2);
+    // The hung handler's promise never settles, yet its slot is free: two tasks run side by side.
+    const pair = [
+      await enqueue(stack, { task_name: 'sleep_ms', args: [400] }),
+      await enqueue(stack, { task_name: 'sleep_ms', args: [400] }),
+    ];
+    await waitFor('both slots run at once', async () => {
+      const states = await Promise.all(pair.map((p) => status(stack!, p)));
+      return states.every((s) => s.status === 'running');
+    });
+    for (const p of pair) await untilStatus(stack, p, 'completed');
   });
 
   it('holds a countdown task as scheduled and runs it no earlier than asked', async () => {

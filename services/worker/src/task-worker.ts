@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { formatPath } from '@solar-tasks/contract';
-import type { RedisClient, TaskJobData, TaskQueue } from '@solar-tasks/queue';
+import { failureReason, type RedisClient, type TaskJobData, type TaskQueue } from '@solar-tasks/queue';
 import type { Logger } from '@solar-tasks/runtime';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -296,10 +296,12 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     const willRetry = job.finishedOn === undefined;
     const attempt = job.attemptsMade;
     this.#opts.queue.counters.increment(job.name, willRetry ? 'retried' : 'failed');
-    const line = { task_id: job.id, task: job.name, attempt, error: err.message, will_retry: willRetry };
+    const error =
+      failureReason({ failedReason: err.message, stalledCounter: job.stalledCounter }) ?? err.message;
+    const line = { task_id: job.id, task: job.name, attempt, error, will_retry: willRetry };
     if (willRetry) this.#opts.logger.warn(line, 'task attempt failed; will retry');
     else this.#opts.logger.error(line, 'task failed');
-    this.emit('task:failed', { taskId: job.id!, taskName: job.name, attempt, error: err.message, willRetry });
+    this.emit('task:failed', { taskId: job.id!, taskName: job.name, attempt, error, willRetry });
   }
 }
 

@@ -7,6 +7,7 @@ import {
   type RedisClient,
   redisSettingsFrom,
   TaskQueue,
+  watchRedisConfig,
 } from '@solar-tasks/queue';
 import { createLogger, type Logger, SettingsError, taskDefaultsFrom } from '@solar-tasks/runtime';
 import type { WorkerSettings } from './env.js';
@@ -90,6 +91,8 @@ export async function startWorkerProcess(
     if (lastRedisError) logger.info('redis connection restored');
     lastRedisError = '';
   });
+  // An evicting or non-persistent Redis silently breaks "no task lost": say so loudly.
+  watchRedisConfig(connection, { production: settings.NODE_ENV === 'production', logger });
   const catalog = options.catalog ?? new TaskCatalog(builtinTasks);
   const queue = new TaskQueue({
     connection,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineTask, TaskCatalog } from '@solar-tasks/contract';
+import type { RedisClient } from '@solar-tasks/queue';
 import { z } from 'zod';
 import { PermanentTaskError } from '../errors/permanent-task-error.js';
 import { TaskRegistry } from '../task-registry.js';
@@ -55,6 +56,18 @@ export const echoReport = defineTask({
   args: z.object({ text: z.string() }),
   queue: 'reports',
 });
+export const recordRun = defineTask({
+  name: 'record_run',
+  description: 'Sleeps `sleep_ms`, then counts its run in Redis (fault tests: lost and duplicated runs)',
+  args: z.object({ sleep_ms: z.int().min(0).default(0) }),
+  defaults: { timeout: 60 },
+});
+export const poison = defineTask({
+  name: 'poison',
+  description: 'Counts its run, then throws from a timer: the uncaught exception kills its worker process',
+  args: z.object({ after_ms: z.int().min(0).default(20) }),
+  defaults: { timeout: 60 },
+});
 
 export const testTasks = [
   addNumbers,
@@ -65,7 +78,17 @@ export const testTasks = [
   hang,
   echoEmail,
   echoReport,
+  recordRun,
+  poison,
 ];
+
+/**
+ * The Redis hash where `record_run` and `poison` count runs: field = task id,
+ * value = runs that finished their work (a value above 1 is a duplicate run).
+ */
+export function runsKey(prefix: string): string {
+  return `${prefix}:fixture:runs`;
+}
 
 /** One recorded handler run. */
 export interface Run {
@@ -76,12 +99,23 @@ export interface Run {
   label?: string;
 }
 
-/**
- * The catalog and a registry for {@link testTasks}, plus the shared run log.
- * `onRun` hears every run too (a worker process writes them where its test can read).
- */
-export function testRegistry(runs: Run[] = [], onRun?: (run: Run) => void) {
-  const registry = registerTestTasks(new TaskRegistry(), runs, onRun);
+/** Options of {@link testRegistry} and {@link registerTestTasks}. */
+export interface TestRegistryOptions {
+  /** Where `record_run` and `poison` count their runs; without it they fail permanently. */
+  redis?: RedisClient;
+  /**
+   * Keep every run in `runs` (in-process tests read it). A long-running
+   * fixture process turns it off: the log grows by one entry per task.
+   * @defaultValue true
+   */
+  logRuns?: boolean;
+  /** Hears every run too (a worker process writes them where its test can read). */
+  onRun?: (run: Run) => void;
+}
+
+/** The catalog and a registry for {@link testTasks}, plus the shared run log. */
+export function testRegistry(runs: Run[] = [], options: TestRegistryOptions = {}) {
+  const registry = registerTestTasks(new TaskRegistry(), runs, options);
   return { registry, catalog: new TaskCatalog(testTasks), runs };
 }
 
@@ -89,8 +123,9 @@ export function testRegistry(runs: Run[] = [], onRun?: (run: Run) => void) {
 export function registerTestTasks(
   registry: TaskRegistry,
   runs: Run[] = [],
-  onRun?: (run: Run) => void,
+  options: TestRegistryOptions = {},
 ): TaskRegistry {
+  const logRuns = options.logRuns ?? true;
   const note = (task: string, ctx: { taskId: string; attempt: number }, label?: string) => {
     const run: Run = {
       task,
@@ -99,8 +134,12 @@ export function registerTestTasks(
       startedAt: Date.now(),
       ...(label ? { label } : {}),
     };
-    runs.push(run);
-    onRun?.(run);
+    if (logRuns) runs.push(run);
+    options.onRun?.(run);
+  };
+  const countRun = async (ctx: { taskId: string; queue: { prefix: string } }) => {
+    if (!options.redis) throw new PermanentTaskError('this test registry has no Redis to count runs in');
+    return options.redis.hincrby(runsKey(ctx.queue.prefix), ctx.taskId, 1);
   };
   return registry
     .register(addNumbers, (args, ctx) => {
@@ -136,5 +175,20 @@ export function registerTestTasks(
     .register(echoReport, (args, ctx) => {
       note('echo_report', ctx, args.text);
       return { text: args.text };
+    })
+    .register(recordRun, async (args, ctx) => {
+      note('record_run', ctx);
+      if (args.sleep_ms > 0) await sleep(args.sleep_ms, undefined, { signal: ctx.signal });
+      // Counted after the work, like a side effect: a worker killed between
+      // this write and BullMQ's completion makes a duplicate (at-least-once).
+      return { runs: await countRun(ctx) };
+    })
+    .register(poison, async (args, ctx) => {
+      note('poison', ctx);
+      await countRun(ctx);
+      setTimeout(() => {
+        throw new Error(`poison task ${ctx.taskId} threw from a timer`);
+      }, args.after_ms);
+      await sleep(60_000, undefined, { signal: ctx.signal });
     });
 }
