@@ -31,7 +31,7 @@ async function setupVanishedTask() {
   const { taskId } = await queue.enqueue({ task_name: 'add_numbers', args: [2, 3] });
   const ghost = new Worker('default', null, {
     connection: redis,
-    prefix,
+    prefix: queue.keys.queuePrefix('default'),
     lockDuration: 1000,
     autorun: false,
   });

@@ -31,7 +31,10 @@ describe('SIGKILL of worker processes', () => {
 
     // BullMQ's own record of each recovery: a `stalled` event, stamped by Redis.
     const eventsConnection = createRedisConnection({ url: stack.url, prefix: stack.prefix }, 'worker');
-    const events = new QueueEvents('default', { connection: eventsConnection, prefix: stack.prefix });
+    const events = new QueueEvents('default', {
+      connection: eventsConnection,
+      prefix: stack.queue.keys.queuePrefix('default'),
+    });
     cleanups.push(async () => {
       await events.close();
       eventsConnection.disconnect();
