@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,21 +34,34 @@ function must(cmd, args, opts) {
   if (code !== 0) process.exit(code);
 }
 
-/** pnpm at the pinned version: the one on PATH if it matches, else through npx. */
+/**
+ * pnpm at the pinned version: the one on PATH if it matches; else one installed
+ * with npm into `.tools/` (gitignored) and put on PATH for everything we run,
+ * since turbo also looks for the package manager's binary there.
+ */
 function pnpm() {
   const r = spawnSync('pnpm', ['--version'], { encoding: 'utf8', env });
-  if (r.status === 0 && r.stdout.trim() === PNPM_VERSION) return ['pnpm', []];
-  return ['npx', ['--yes', `pnpm@${PNPM_VERSION}`]];
+  if (r.status === 0 && r.stdout.trim() === PNPM_VERSION) return 'pnpm';
+  const tools = join(root, '.tools');
+  const local = join(tools, 'node_modules', '.bin', 'pnpm');
+  const version = spawnSync(local, ['--version'], { encoding: 'utf8', env });
+  if (version.status !== 0 || version.stdout.trim() !== PNPM_VERSION) {
+    log(`pnpm ${PNPM_VERSION} is not on PATH: installing it into .tools/ with npm…`);
+    must('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', tools, `pnpm@${PNPM_VERSION}`]);
+  }
+  env.PATH = `${join(tools, 'node_modules', '.bin')}${delimiter}${env.PATH ?? ''}`;
+  return local;
 }
 
 /** Installs dependencies when node_modules is missing or older than the lockfile. */
 function ensureInstalled() {
+  // Always resolved: turbo needs the package manager's binary on PATH even when nothing is installed.
+  const pnpmBin = pnpm();
   const marker = join(root, 'node_modules', '.modules.yaml');
   const lock = join(root, 'pnpm-lock.yaml');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   log(`installing dependencies with pnpm ${PNPM_VERSION}…`);
-  const [cmd, pre] = pnpm();
-  must(cmd, [...pre, 'install', '--frozen-lockfile']);
+  must(pnpmBin, ['install', '--frozen-lockfile']);
 }
 
 function turbo(...tasks) {
