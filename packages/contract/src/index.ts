@@ -4,6 +4,7 @@ export * from './define-task.js';
 export * from './emailjs.js';
 export * from './enqueue-plan.js';
 export * from './error-codes.js';
+export * from './operations.js';
 export * from './priority.js';
 export * from './rest.js';
 export * from './status.js';

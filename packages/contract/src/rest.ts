@@ -12,8 +12,25 @@ import { TASK_STATUSES } from './status.js';
 /** Longest accepted delay: a year. Longer is almost certainly a unit mistake. */
 export const MAX_DELAY_SECONDS = 366 * 86_400;
 
-/** Task ids are UUIDs; anything else is rejected before Redis is touched. */
-export const taskIdSchema = z.uuid({ error: 'must be a task id (UUID)' });
+/**
+ * Names of periodic schedules (`SCHEDULES_FILE`): lower-case letters, digits,
+ * `_` and `-`. They are part of the ids of the tasks a schedule starts.
+ */
+export const SCHEDULE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/**
+ * Ids of tasks started by a schedule: BullMQ's job-scheduler ids,
+ * `repeat:<schedule name>:<slot time in ms>`, one per slot.
+ */
+export const SCHEDULED_TASK_ID_PATTERN = /^repeat:[a-z0-9][a-z0-9_-]{0,63}:\d{1,16}$/;
+
+/**
+ * Task ids are UUIDs, or `repeat:<schedule>:<ms>` for tasks started by a
+ * schedule; anything else is rejected before Redis is touched.
+ */
+export const taskIdSchema = z.union([z.uuid(), z.string().regex(SCHEDULED_TASK_ID_PATTERN)], {
+  error: 'must be a task id (a UUID, or repeat:<schedule>:<ms> for a scheduled run)',
+});
 
 const idempotencyKey = z
   .string()
@@ -49,7 +66,8 @@ export const enqueueRequestSchema = z.strictObject({
 export type EnqueueRequest = z.input<typeof enqueueRequestSchema>;
 export type ParsedEnqueueRequest = z.output<typeof enqueueRequestSchema>;
 
-const taskStatusSchema = z.enum(TASK_STATUSES);
+/** A status word of the status model. */
+export const taskStatusSchema = z.enum(TASK_STATUSES);
 const timestamp = z.iso.datetime().nullable();
 
 /** `POST /api/tasks/enqueue/` answer (201 new, 200 for a repeated idempotency key). */

@@ -22,6 +22,13 @@ export {
   redisTopology,
 } from './redis-connection.js';
 export { type RedisKeys, redisKeys } from './redis-keys.js';
+export {
+  type CleanupOptions,
+  type CleanupProgress,
+  type CleanupResult,
+  type CleanupStatus,
+  cleanupTasks,
+} from './task-cleanup.js';
 export { TaskCounters, type TaskCountersOptions, type TaskEvent } from './task-counters.js';
 export {
   type CancelMark,
@@ -33,6 +40,7 @@ export {
   taskIdForIdempotencyKey,
   toStatusResponse,
 } from './task-job.js';
+export { decodeCursor, type ListTasksOptions, listTasks } from './task-listing.js';
 export {
   assertTaskId,
   type EnqueueInput,
@@ -40,3 +48,13 @@ export {
   TaskQueue,
   type TaskQueueOptions,
 } from './task-queue.js';
+export {
+  listSchedules,
+  loadSchedulesFile,
+  parseSchedules,
+  ScheduleConfigError,
+  type ScheduleEntry,
+  type SyncResult,
+  scheduleEntrySchema,
+  syncSchedules,
+} from './task-schedules.js';

@@ -11,6 +11,7 @@ import {
   type TaskCatalog,
   type TaskDefaults,
   type TaskDefinition,
+  type TaskPageResponse,
   type TaskStatus,
   type TaskStatusResponse,
   taskIdSchema,
@@ -19,8 +20,10 @@ import { type Job, type JobState, type JobsOptions, Queue } from 'bullmq';
 import { Cluster, type Redis } from 'ioredis';
 import type { RedisClient } from './redis-connection.js';
 import { type RedisKeys, redisKeys } from './redis-keys.js';
+import { type CleanupOptions, type CleanupResult, cleanupTasks } from './task-cleanup.js';
 import { TaskCounters } from './task-counters.js';
 import { fingerprint, type TaskJobData, taskIdForIdempotencyKey, toStatusResponse } from './task-job.js';
+import { type ListTasksOptions, listTasks } from './task-listing.js';
 
 /** A request to enqueue one task: the REST body's fields. */
 export interface EnqueueInput extends EnqueueOverrides {
@@ -441,6 +444,16 @@ export class TaskQueue {
     return { queues: Object.fromEntries(perQueue), totals, tasks };
   }
 
+  /** One page of tasks, filtered by status and task name (see task-listing.ts for the paging rules). */
+  list(options: ListTasksOptions = {}): Promise<TaskPageResponse> {
+    return listTasks(this.#redis, [...this.#queues.entries()], options);
+  }
+
+  /** Removes (or counts, `dryRun`) finished tasks older than N days, in batches (see task-cleanup.ts). */
+  cleanup(options: CleanupOptions): Promise<CleanupResult> {
+    return cleanupTasks(this.#redis, [...this.#queues.entries()], options);
+  }
+
   /** Flushes counters and closes the BullMQ queues (not the shared connection). */
   async close(): Promise<void> {
     await this.counters.close();
@@ -448,9 +461,13 @@ export class TaskQueue {
   }
 }
 
-/** Rejects ids that are not UUIDs before any Redis command is sent. */
+/** Rejects ids that are not task ids (UUIDs, or scheduled-run ids) before any Redis command is sent. */
 export function assertTaskId(taskId: string): void {
   if (!taskIdSchema.safeParse(taskId).success) {
-    throw new TaskApiError('INVALID_TASK_ID', 'task id must be a UUID', { field: 'task_id' });
+    throw new TaskApiError(
+      'INVALID_TASK_ID',
+      'task id must be a UUID (or repeat:<schedule>:<ms> for a scheduled run)',
+      { field: 'task_id' },
+    );
   }
 }
