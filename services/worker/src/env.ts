@@ -27,6 +27,8 @@ export const workerSettingsSchema = z
     WORKER_MAX_STALLED_COUNT: setting.int(0, 100).default(2),
     /** File rewritten every 5 s while the worker runs, for container health checks (`dist/healthcheck.js`). */
     WORKER_HEARTBEAT_FILE: z.string().optional(),
+    /** JSON or YAML file of periodic tasks, upserted into Redis when a worker starts (see docs/cli.md); unset: schedules in Redis are left as they are. */
+    SCHEDULES_FILE: z.string().min(1).optional(),
     /** `smtp://host:587` (STARTTLS when offered) or `smtps://host:465` (TLS from the start); unset: .eml files in DATA_DIR/outbox. */
     SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
     /** SMTP login, with SMTP_PASSWORD (or put both in SMTP_URL). */

@@ -4,8 +4,12 @@ import { builtinTasks, TaskCatalog } from '@solar-tasks/contract';
 import {
   createRedisConnection,
   describeRedis,
+  loadSchedulesFile,
   type RedisClient,
   redisSettingsFrom,
+  ScheduleConfigError,
+  type ScheduleEntry,
+  syncSchedules,
   TaskQueue,
   watchRedisConfig,
 } from '@solar-tasks/queue';
@@ -114,8 +118,14 @@ export async function startWorkerProcess(
     maxStalledCount: settings.WORKER_MAX_STALLED_COUNT,
     shutdownGraceMs: settings.WORKER_SHUTDOWN_GRACE * 1000,
   });
+  const schedules = settings.SCHEDULES_FILE ? await loadSchedules(settings.SCHEDULES_FILE, queue) : undefined;
   logger.info({ redis: describeRedis(redisSettings), prefix: settings.REDIS_PREFIX }, 'connecting to redis');
   await worker.start();
+  if (schedules) {
+    // Idempotent: every replica upserts the same job schedulers; a slot still runs once.
+    const synced = await syncSchedules(queue, schedules);
+    logger.info({ file: settings.SCHEDULES_FILE, ...synced }, 'schedules synced');
+  }
   const heartbeat = settings.WORKER_HEARTBEAT_FILE
     ? new Heartbeat({
         file: settings.WORKER_HEARTBEAT_FILE,
@@ -136,6 +146,17 @@ export async function startWorkerProcess(
       return result;
     },
   };
+}
+
+/** Reads SCHEDULES_FILE; a bad file stops the worker with a message naming the entry and field. */
+async function loadSchedules(file: string, queue: TaskQueue): Promise<ScheduleEntry[]> {
+  try {
+    return await loadSchedulesFile(resolve(file), queue);
+  } catch (err) {
+    if (err instanceof ScheduleConfigError)
+      throw new SettingsError([{ variable: 'SCHEDULES_FILE', message: err.message }]);
+    throw err;
+  }
 }
 
 /**
