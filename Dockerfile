@@ -64,6 +64,9 @@ FROM runtime AS worker
 LABEL org.opencontainers.image.title="solar-tasks-worker" \
       org.opencontainers.image.description="Solar Tasks worker (BullMQ): runs queued tasks"
 COPY --from=build /out/worker /app
+# The operator CLI on PATH (docs/cli.md): `docker exec <container> tasks stats`.
+RUN printf '#!/bin/sh\nexec node --enable-source-maps /app/dist/cli.js "$@"\n' > /usr/local/bin/tasks \
+ && chmod 755 /usr/local/bin/tasks
 USER node
 ENV WORKER_HEARTBEAT_FILE=/tmp/solar-worker.heartbeat
 # Alive while its heartbeat file is fresh (rewritten every 5 s, removed on shutdown).

@@ -47,7 +47,15 @@ function pnpm() {
   const version = spawnSync(local, ['--version'], { encoding: 'utf8', env });
   if (version.status !== 0 || version.stdout.trim() !== PNPM_VERSION) {
     log(`pnpm ${PNPM_VERSION} is not on PATH: installing it into .tools/ with npm…`);
-    must('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', tools, `pnpm@${PNPM_VERSION}`]);
+    must('npm', [
+      'install',
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      '--prefix',
+      tools,
+      `pnpm@${PNPM_VERSION}`,
+    ]);
   }
   env.PATH = `${join(tools, 'node_modules', '.bin')}${delimiter}${env.PATH ?? ''}`;
   return local;
@@ -227,9 +235,27 @@ switch (command) {
     supervise(redis, services);
     break;
   }
+  case 'tasks': {
+    // The operator CLI from source (tsx), so it never runs a stale build: `pnpm tasks stats`.
+    // Signals are passed on, so `pnpm tasks process --daemon` stops gracefully too.
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=@solar-tasks/source',
+        join(root, 'services/worker/src/cli.ts'),
+        ...process.argv.slice(3),
+      ],
+      { cwd: root, env, stdio: 'inherit' },
+    );
+    for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+    break;
+  }
   default:
     log(
-      `unknown command "${command}"; use start, start:api, start:worker, test, soak, build, typecheck or lint`,
+      `unknown command "${command}"; use start, start:api, start:worker, test, soak, tasks, build, typecheck or lint`,
     );
     process.exit(2);
 }

@@ -54,6 +54,23 @@ describe('Dockerfile', () => {
     expect(index(last(chain, 'USER'))).toBeGreaterThan(index(last(chain, 'COPY')));
   });
 
+  it('puts the `tasks` CLI of the worker package on PATH in the worker image', () => {
+    const bin = (
+      JSON.parse(readFileSync(`${root}services/worker/package.json`, 'utf8')) as {
+        bin: Record<string, string>;
+      }
+    ).bin;
+    expect(bin.tasks).toBe('./dist/cli.js');
+    const runs = dockerfile
+      .stage('worker')
+      .instructions.filter((i) => i.getKeyword() === 'RUN')
+      .map((i) => i.getTextContent())
+      .join('\n');
+    expect(runs).toContain('exec node --enable-source-maps /app/dist/cli.js "$@"');
+    expect(runs).toMatch(/> \/usr\/local\/bin\/tasks/);
+    expect(runs).toContain('chmod 755 /usr/local/bin/tasks');
+  });
+
   it.each(TARGETS)('%s has a HEALTHCHECK in exec form with bounded timing', (target) => {
     const healthcheck = last(dockerfile.chain(target), 'HEALTHCHECK')!;
     expect(healthcheck).toBeDefined();

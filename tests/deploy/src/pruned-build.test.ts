@@ -111,6 +111,39 @@ describe('the pruned production build (what the images contain)', () => {
     }
   });
 
+  it('runs the `tasks` CLI from the pruned worker build (dist/cli.js, no tsx)', () => {
+    const env = imageEnv('worker', {
+      REDIS_URL: testRedisUrl(),
+      REDIS_PREFIX: uniquePrefix('deploy-cli'),
+      DATA_DIR: join(dir, 'cli-data'),
+      LOG_LEVEL: 'warn',
+    });
+    const cli = (...args: string[]) =>
+      spawnSync('node', ['--enable-source-maps', 'dist/cli.js', ...args], {
+        cwd: join(dir, 'worker'),
+        env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const help = cli('--help');
+    expect(help.status).toBe(0);
+    for (const command of [
+      'process',
+      'cleanup',
+      'enqueue',
+      'status',
+      'stats',
+      'retry',
+      'cancel',
+      'schedules',
+    ])
+      expect(help.stdout).toContain(command);
+    const stats = cli('stats', '--json');
+    expect(stats.stderr).toBe('');
+    expect(stats.status).toBe(0);
+    expect(Object.keys(JSON.parse(stats.stdout).queues)).toContain('email');
+  });
+
   it('starts the API and a worker with their image commands; health checks pass; a task runs; SIGTERM exits 0', async () => {
     const prefix = uniquePrefix('deploy');
     const port = await freePort();
