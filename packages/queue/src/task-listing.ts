@@ -91,13 +91,18 @@ const cursorSchema = z.strictObject({
 });
 type Cursor = z.output<typeof cursorSchema>;
 
+/**
+ * A cursor is an opaque token the API issued: one it did not issue is a
+ * malformed request (400 `BAD_REQUEST`, like a malformed task id), not a
+ * field value to correct (422).
+ */
 function invalidCursor(message: string): TaskApiError {
-  return new TaskApiError('VALIDATION_ERROR', `cursor: ${message}`, [
+  return new TaskApiError('BAD_REQUEST', `cursor: ${message}`, [
     { field: 'cursor', message, code: 'invalid_cursor' },
   ]);
 }
 
-/** Decodes an opaque cursor; a malformed one is a `VALIDATION_ERROR` naming `cursor`. */
+/** Decodes an opaque cursor; a malformed one is a `BAD_REQUEST` naming `cursor`. */
 export function decodeCursor(raw: string): Cursor {
   let parsed: unknown;
   try {
@@ -212,7 +217,7 @@ async function readSlice(
   let start = 0;
   if (cursor.id !== null) {
     const pos = (await client.lpos(key, cursor.id)) as number | null;
-    start = pos !== null ? pos + 1 : (cursor.at ?? -1) + 1;
+    start = pos !== null ? pos + 1 : Math.max(0, Math.floor(cursor.at ?? -1) + 1);
   }
   const ids: string[] = await client.lrange(key, start, start + count);
   const entries = ids.map((id, i) => ({ id, at: start + i }));

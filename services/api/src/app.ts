@@ -26,7 +26,9 @@ import { registerJsonBodyParser } from './plugins/json-body.js';
 import { type RequestLimits, registerRequestLimits } from './plugins/request-limits.js';
 import { recordRouteTable } from './plugins/route-table.js';
 import { healthRoutes } from './routes/health.js';
+import { schedulesRoutes } from './routes/schedules.js';
 import { taskActionsRoutes } from './routes/task-actions.js';
+import { taskListingRoutes } from './routes/task-listing.js';
 import { argsJsonSchema, tasksRoutes } from './routes/tasks.js';
 import {
   EMAILJS_WEBHOOK_PATH,
@@ -157,6 +159,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       },
       tags: [
         { name: 'tasks', description: 'Enqueue tasks and read their status' },
+        { name: 'schedules', description: 'Periodic tasks from SCHEDULES_FILE' },
         { name: 'webhooks', description: 'The website contact form (EmailJS payloads)' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
@@ -174,6 +177,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     redisDeadlineMs,
   });
   await app.register(taskActionsRoutes, { queue: deps.queue, apiKeys: deps.apiKeys, redisDeadlineMs });
+  await app.register(taskListingRoutes, { queue: deps.queue, apiKeys: deps.apiKeys, redisDeadlineMs });
+  await app.register(schedulesRoutes, { queue: deps.queue, apiKeys: deps.apiKeys, redisDeadlineMs });
   // Its own encapsulated plugin: form parsers, CORS and the rate limit apply to the webhook only.
   await app.register(emailjsWebhookRoutes, {
     prefix: EMAILJS_WEBHOOK_PATH,

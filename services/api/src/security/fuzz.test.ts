@@ -269,8 +269,56 @@ const targetedRequest = fc.oneof(
   }),
 );
 
+/** A cursor: garbage, base64url of any JSON, or a well-formed one with hostile values. */
+const cursorArb = fc.oneof(
+  fc.string({ maxLength: 80 }),
+  fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null').toString('base64url')),
+  fc
+    .record({
+      v: fc.constantFrom(1, 2),
+      q: fc.integer({ min: -2, max: 1001 }),
+      s: fc.integer({ min: -1, max: 8 }),
+      id: fc.oneof(fc.string({ maxLength: 220 }), fc.constant(null)),
+      at: fc.oneof(fc.double(), fc.integer(), fc.constant(null)),
+      st: fc.constantFrom(null, 'failed'),
+      tn: fc.constantFrom(null, 'echo'),
+    })
+    .map((c) => Buffer.from(JSON.stringify(c)).toString('base64url')),
+);
+
+/** `GET /api/tasks/` with every filter and paging parameter, mostly hostile. */
+const listingRequest = fc.record({
+  method: fc.constant('GET'),
+  url: fc
+    .record(
+      {
+        status: fc.oneof(
+          fc.constantFrom('pending', 'failed', 'cancelled', 'nope', ''),
+          fc.string({ maxLength: 10 }),
+        ),
+        task_name: fc.oneof(taskName, fc.string({ maxLength: 80 })),
+        limit: fc.oneof(fc.integer({ min: -5, max: 600 }).map(String), fc.string({ maxLength: 6 })),
+        cursor: cursorArb,
+        extra: fc.string({ maxLength: 5 }),
+      },
+      { requiredKeys: [] },
+    )
+    .map((q) => `/api/tasks/?${new URLSearchParams(q as Record<string, string>).toString()}`),
+  body: fc.constant(''),
+  contentType: fc.constant('application/json'),
+  auth: fc.constantFrom<Record<string, string>>(
+    { authorization: `Bearer ${KEY}` },
+    { authorization: `Bearer ${READER}` },
+  ),
+  extra: extraHeaders,
+});
+
 const requestArb = () =>
-  fc.oneof({ weight: 3, arbitrary: randomRequest() }, { weight: 1, arbitrary: targetedRequest });
+  fc.oneof(
+    { weight: 3, arbitrary: randomRequest() },
+    { weight: 1, arbitrary: targetedRequest },
+    { weight: 1, arbitrary: listingRequest },
+  );
 
 function headerSafe(headers: Record<string, string | undefined>): Record<string, string> {
   // Node refuses header values with control characters before any server sees them.
