@@ -34,6 +34,8 @@ export interface StartWorkerOptions {
   catalog?: TaskCatalog;
   registry?: TaskRegistry;
   logger?: Logger;
+  /** Called with the worker before it starts consuming (to attach event listeners first). */
+  beforeStart?: (worker: TaskWorker) => void;
 }
 
 /**
@@ -120,6 +122,7 @@ export async function startWorkerProcess(
   });
   const schedules = settings.SCHEDULES_FILE ? await loadSchedules(settings.SCHEDULES_FILE, queue) : undefined;
   logger.info({ redis: describeRedis(redisSettings), prefix: settings.REDIS_PREFIX }, 'connecting to redis');
+  options.beforeStart?.(worker);
   await worker.start();
   if (schedules) {
     // Idempotent: every replica upserts the same job schedulers; a slot still runs once.

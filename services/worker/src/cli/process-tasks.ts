@@ -47,49 +47,58 @@ export async function processLimited(
     cancelled: 0,
     handed_back: 0,
   };
+  let closing = false;
+  let closed = () => {};
+  const done = new Promise<void>((resolve) => {
+    closed = resolve;
+  });
+  let worker: TaskWorker | undefined;
+  const close = () => {
+    if (closing || !worker) return;
+    closing = true;
+    // Synchronous up to the point where the worker refuses new tasks.
+    void worker.close();
+    closed();
+  };
+  const listen = (w: TaskWorker) => {
+    worker = w;
+    w.on('task:started', () => {
+      summary.processed += 1;
+      if (summary.processed >= limit) close();
+    });
+    w.on('task:completed', () => {
+      summary.succeeded += 1;
+    });
+    w.on('task:failed', ({ error, willRetry }) => {
+      if (willRetry) summary.retried += 1;
+      else if (error.startsWith('cancelled')) summary.cancelled += 1;
+      else summary.failed += 1;
+    });
+  };
   const running: WorkerProcess = await startWorkerProcess(
     {
       ...settings,
       // Fetch no more than can be run.
       WORKER_CONCURRENCY: Math.min(settings.WORKER_CONCURRENCY, limit),
     },
-    // stdout carries the summary (JSON with --json): logs go to stderr.
     {
+      // stdout carries the summary (JSON with --json): logs go to stderr.
       logger: createLogger({
         name: 'worker',
         level: settings.LOG_LEVEL,
         destination: pino.destination({ dest: 2, sync: true }),
       }),
+      // Listen before the first task can start (schedules may make one due at once).
+      beforeStart: listen,
     },
   );
-  const { worker, queue } = running;
-  let closing = false;
-  let closed = () => {};
-  const done = new Promise<void>((resolve) => {
-    closed = resolve;
-  });
-  const close = () => {
-    if (closing) return;
-    closing = true;
-    // Synchronous up to the point where the worker refuses new tasks.
-    void worker.close();
-    closed();
-  };
-  worker.on('task:started', () => {
-    summary.processed += 1;
-    if (summary.processed >= limit) close();
-  });
-  worker.on('task:completed', () => {
-    summary.succeeded += 1;
-  });
-  worker.on('task:failed', ({ error, willRetry }) => {
-    if (willRetry) summary.retried += 1;
-    else if (error.startsWith('cancelled')) summary.cancelled += 1;
-    else summary.failed += 1;
-  });
+  const { queue } = running;
+  // Idle twice in a row: a task fetched a moment ago but not yet started is seen the second time.
+  let idleBefore = false;
   const idle = setInterval(() => {
-    void isIdle(queue, worker).then((yes) => {
-      if (yes) close();
+    void isIdle(queue, running.worker).then((yes) => {
+      if (yes && idleBefore) close();
+      idleBefore = yes;
     });
   }, options.idlePollMs ?? 250);
   await done;
