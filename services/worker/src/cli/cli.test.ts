@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { builtinTasks, TaskCatalog } from '@solar-tasks/contract';
 import { createRedisConnection, type RedisClient, TaskQueue } from '@solar-tasks/queue';
 import { testRedisUrl, uniquePrefix, waitFor } from '@solar-tasks/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliProcess as runCli } from '../test-fixtures/cli-process.js';
+import { runCli as runCliInProcess } from './program.js';
 
 let redis: RedisClient;
 let queue: TaskQueue;
@@ -79,7 +81,7 @@ describe('tasks CLI', () => {
       cancelled: 0,
       handed_back: 0,
     });
-  }, 60_000);
+  }, 120_000);
 
   it('process --limit exits 1 when a task failed for good, 0 when it was only retried by policy', async () => {
     await drainEmailQueue();
@@ -95,7 +97,7 @@ describe('tasks CLI', () => {
     const failed = await runCli(['process', '--limit', '5'], smtpDown);
     expect(failed.stdout).toMatch(/processed 1 task\(s\): 0 succeeded, 0 retried, 1 failed, 1 cancelled/);
     expect(failed.code).toBe(1);
-  }, 60_000);
+  }, 120_000);
 
   it('exits 2 on usage errors, naming the bad option', async () => {
     const cases: [string[], RegExp][] = [
@@ -115,16 +117,27 @@ describe('tasks CLI', () => {
       [['retry'], /a task id or --failed/],
       [['frobnicate'], /unknown command 'frobnicate'/],
     ];
-    const runs = await Promise.all(cases.map(([args]) => runCli(args, env)));
-    runs.forEach((run, i) => {
-      const [args, message] = cases[i]!;
-      expect({ args, code: run.code }).toEqual({ args, code: 2 });
-      expect(run.stderr).toMatch(message);
-    });
-    const badSetting = await runCli(['stats'], { ...env, TASK_CLEANUP_DAYS: 'soon' });
+    // In-process (the same runCli the bin calls), to keep the suite quick; the
+    // spawned runs below prove the real process exits with the same code.
+    for (const [args, message] of cases) {
+      const stderr = new PassThrough();
+      let text = '';
+      stderr.on('data', (d) => {
+        text += d;
+      });
+      const code = await runCliInProcess(args, { env, stdout: new PassThrough(), stderr });
+      expect({ args, code }).toEqual({ args, code: 2 });
+      expect(text).toMatch(message);
+    }
+    const [spawned, badSetting] = await Promise.all([
+      runCli(['process', '--limit', 'ten'], env),
+      runCli(['stats'], { ...env, TASK_CLEANUP_DAYS: 'soon' }),
+    ]);
+    expect(spawned.code).toBe(2);
+    expect(spawned.stderr).toMatch(/option '--limit <n>' argument 'ten' is invalid/);
     expect(badSetting.code).toBe(2);
     expect(badSetting.stderr).toMatch(/TASK_CLEANUP_DAYS/);
-  }, 60_000);
+  }, 120_000);
 
   it('enqueue, status, cancel, retry and stats, as tables and as --json', async () => {
     const enq = await runCli(
@@ -164,7 +177,7 @@ describe('tasks CLI', () => {
     expect(JSON.parse(stats.stdout).tasks.send_email.enqueued).toBeGreaterThan(0);
     const schedules = await runCli(['schedules', '--json'], env);
     expect(JSON.parse(schedules.stdout)).toEqual({ schedules: [] });
-  }, 60_000);
+  }, 120_000);
 
   it('retry --failed runs every failed task again', async () => {
     await drainEmailQueue();
@@ -177,7 +190,7 @@ describe('tasks CLI', () => {
     expect((await queue.stats()).queues.email).toMatchObject({ failed: 0, pending: 3 });
     const done = await runCli(['process', '--limit', '3'], env);
     expect(done.stdout).toMatch(/3 succeeded/);
-  }, 60_000);
+  }, 120_000);
 
   it('process --daemon runs tasks, cleans up every --interval and stops gracefully on SIGTERM', async () => {
     await drainEmailQueue();
@@ -208,5 +221,5 @@ describe('tasks CLI', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/housekeeping: cleanup done/);
     expect(run.stdout).toMatch(/worker stopped/);
-  }, 60_000);
+  }, 120_000);
 });

@@ -54,7 +54,7 @@ describe('SCHEDULES_FILE', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/SCHEDULES_FILE/);
     expect(run.stderr).toMatch(/schedules\[0\] \(nightly\): kwargs\.kind:/);
-  }, 30_000);
+  }, 60_000);
 
   it('workers upsert the file on start; the schedule runs and the CLI lists it', async () => {
     const file = join(dir, 'schedules.json');
@@ -96,5 +96,5 @@ describe('SCHEDULES_FILE', () => {
     ]);
     const human = await runCliProcess(['schedules'], env);
     expect(human.stdout).toMatch(/│ tick\s+│ generate_report\s+│ reports\s+│ every 1 s/);
-  }, 60_000);
+  }, 120_000);
 });
