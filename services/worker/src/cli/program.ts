@@ -438,6 +438,13 @@ export function buildProgram(io: CliIo, state: { code: number }): Command {
 async function runDaemon(settings: WorkerSettings, intervalSeconds: number): Promise<void> {
   const running = await startWorkerProcess(settings);
   const { logger, queue } = running;
+  process.on('uncaughtException', (err) => {
+    // As in the worker's main: a handler threw outside its promise; the state
+    // is unknown, so exit and let BullMQ's stalled check hand its tasks on.
+    logger.fatal({ err }, 'uncaught exception; exiting');
+    logger.flush();
+    process.exit(1);
+  });
   let housekeeping: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     housekeeping = queue
