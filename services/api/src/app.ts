@@ -22,6 +22,7 @@ import {
 import { pino } from 'pino';
 import type { ApiKey } from './api-keys.js';
 import { errorHandler, sendError } from './errors.js';
+import { ADMIN_PATH, adminDashboard } from './plugins/admin-dashboard.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
 import { type RequestLimits, registerRequestLimits } from './plugins/request-limits.js';
 import { recordRouteTable } from './plugins/route-table.js';
@@ -53,6 +54,8 @@ export interface AppDeps {
   redisDeadlineMs?: number;
   /** The EmailJS webhook. Without it, or without its `secret`, the webhook answers 401. */
   emailjs?: EmailjsWebhookOptions;
+  /** Dashboard login (`ADMIN_USERNAME`/`ADMIN_PASSWORD`); admin-scope API keys work too. */
+  admin?: { username?: string | undefined; password?: string | undefined };
 }
 
 /** The API's Fastify instance type. */
@@ -98,6 +101,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs') || route.method === 'OPTIONS')
       route.config = { ...route.config, auth: 'public' };
+    else if (route.url === ADMIN_PATH || route.url.startsWith(`${ADMIN_PATH}/`))
+      route.config = { ...route.config, auth: 'admin' };
   });
   recordRouteTable(app);
   // Security headers on every answer (nosniff, frame-ancestors, HSTS, referrer policy, …). The
@@ -180,6 +185,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     queue: deps.queue,
     redisDeadlineMs,
     ...deps.emailjs,
+  });
+  await app.register(adminDashboard, {
+    prefix: ADMIN_PATH,
+    queue: deps.queue,
+    apiKeys: deps.apiKeys,
+    ...deps.admin,
   });
   return app;
 }

@@ -52,6 +52,8 @@ export interface StackOptions {
   emailjs?: Omit<EmailjsWebhookOptions, 'redis'>;
   apiLogger?: Logger;
   workerLogger?: Logger;
+  /** Dashboard login (`ADMIN_USERNAME`/`ADMIN_PASSWORD`). */
+  admin?: { username: string; password: string };
 }
 
 /**
@@ -101,6 +103,7 @@ export async function startStack(
       nameSpace: `${prefix}:rate-limit:`,
     },
     ...(emailjs ? { emailjs: { ...emailjs, redis: apiRedis } } : {}),
+    ...(options.admin ? { admin: options.admin } : {}),
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   if (startWorker) await worker.start();
