@@ -1,3 +1,4 @@
+export { oldestPendingAgeSeconds } from './queue-age.js';
 export {
   checkRedisConfig,
   parseInfo,
@@ -34,9 +35,17 @@ export {
   toStatusResponse,
 } from './task-job.js';
 export {
+  type FinishOutcome,
+  RUNTIME_BUCKETS_SECONDS,
+  type RuntimeHistogram,
+  TaskMetrics,
+  type TaskMetricsOptions,
+} from './task-metrics.js';
+export {
   assertTaskId,
   type EnqueueInput,
   type EnqueueResult,
   TaskQueue,
   type TaskQueueOptions,
 } from './task-queue.js';
+export { WorkerPresence, type WorkerPresenceOptions } from './worker-presence.js';

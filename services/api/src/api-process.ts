@@ -115,6 +115,7 @@ export async function startApiProcess(
       windowMs: settings.RATE_LIMIT_WINDOW * 1000,
     },
     admin: { username: settings.ADMIN_USERNAME, password: settings.ADMIN_PASSWORD },
+    metricsToken: settings.METRICS_TOKEN,
     emailjs: {
       redis: connection,
       secret: settings.EMAILJS_WEBHOOK_SECRET,

@@ -27,6 +27,7 @@ import { registerJsonBodyParser } from './plugins/json-body.js';
 import { type RequestLimits, registerRequestLimits } from './plugins/request-limits.js';
 import { recordRouteTable } from './plugins/route-table.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { taskActionsRoutes } from './routes/task-actions.js';
 import { argsJsonSchema, tasksRoutes } from './routes/tasks.js';
 import {
@@ -56,6 +57,8 @@ export interface AppDeps {
   emailjs?: EmailjsWebhookOptions;
   /** Dashboard login (`ADMIN_USERNAME`/`ADMIN_PASSWORD`); admin-scope API keys work too. */
   admin?: { username?: string | undefined; password?: string | undefined };
+  /** A bearer token that may read `/metrics` (`METRICS_TOKEN`), besides the admin login and admin keys. */
+  metricsToken?: string | undefined;
 }
 
 /** The API's Fastify instance type. */
@@ -185,6 +188,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     queue: deps.queue,
     redisDeadlineMs,
     ...deps.emailjs,
+  });
+  await app.register(metricsRoutes, {
+    queue: deps.queue,
+    apiKeys: deps.apiKeys,
+    redisDeadlineMs,
+    ...deps.admin,
+    token: deps.metricsToken,
   });
   await app.register(adminDashboard, {
     prefix: ADMIN_PATH,

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import { formatPath } from '@solar-tasks/contract';
 import { failureReason, type RedisClient, type TaskJobData, type TaskQueue } from '@solar-tasks/queue';
 import type { Logger } from '@solar-tasks/runtime';
@@ -28,6 +30,8 @@ export interface TaskWorkerOptions {
   maxStalledCount?: number;
   /** How long `close()` waits for running tasks before handing them back. @defaultValue 25000 */
   shutdownGraceMs?: number;
+  /** How often this worker tells Redis it is online (`workers online` in metrics). @defaultValue 5000 */
+  presenceIntervalMs?: number;
 }
 
 /** Why an attempt's signal was aborted. */
@@ -70,6 +74,9 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   #shuttingDown = false;
   readonly #handedBack: string[] = [];
   #closing: Promise<{ handedBack: string[] }> | undefined;
+  /** This process's id in the online-workers set. */
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  #presenceTimer: NodeJS.Timeout | undefined;
 
   constructor(options: TaskWorkerOptions) {
     super();
@@ -79,9 +86,10 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       stalledIntervalMs: 30_000,
       maxStalledCount: 2,
       shutdownGraceMs: 25_000,
+      presenceIntervalMs: 5000,
       ...stripUndefined(options),
     };
-    for (const key of ['concurrency', 'lockDurationMs', 'stalledIntervalMs'] as const) {
+    for (const key of ['concurrency', 'lockDurationMs', 'stalledIntervalMs', 'presenceIntervalMs'] as const) {
       if (!(Number.isInteger(opts[key]) && opts[key] > 0))
         throw new RangeError(`${key} must be a positive integer, got ${opts[key]}`);
     }
@@ -128,7 +136,19 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     await this.#subscribeToCancels();
     await Promise.all(this.#workers.map((w) => w.waitUntilReady()));
     for (const worker of this.#workers) void worker.run();
-    logger.info({ queues: this.queues, concurrency }, 'worker started');
+    await this.#beat();
+    this.#presenceTimer = setInterval(() => void this.#beat(), this.#opts.presenceIntervalMs);
+    this.#presenceTimer.unref();
+    logger.info({ queues: this.queues, concurrency, worker_id: this.workerId }, 'worker started');
+  }
+
+  /** Heartbeat in Redis; a missed one only makes the worker look offline for a while. */
+  async #beat(): Promise<void> {
+    try {
+      await this.#opts.queue.presence.beat(this.workerId);
+    } catch (err) {
+      this.#opts.logger.debug({ err: (err as Error).message }, 'worker heartbeat not written');
+    }
   }
 
   /** Ids of tasks running in this process now. */
@@ -158,6 +178,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   async #close(graceMs: number): Promise<{ handedBack: string[] }> {
     const { logger } = this.#opts;
     this.#shuttingDown = true;
+    clearInterval(this.#presenceTimer);
     if (this.#active.size > 0)
       logger.info(
         { running: this.#active.size, grace_ms: graceMs },
@@ -181,6 +202,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     }
     if (this.#handedBack.length > 0)
       logger.warn({ task_ids: this.#handedBack }, 'handed running tasks back to the queue');
+    await this.#opts.queue.presence.leave(this.workerId).catch(() => {});
     await this.#subscriber?.quit().catch(() => {});
     logger.info('worker stopped');
     return { handedBack: [...this.#handedBack] };
@@ -283,7 +305,10 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   #onCompleted(job: Job<TaskJobData>): void {
     const durationMs = job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : 0;
     const attempt = job.attemptsMade;
-    this.#opts.queue.counters.increment(job.name, 'completed');
+    const { counters, metrics } = this.#opts.queue;
+    counters.increment(job.name, 'completed');
+    metrics.observeRun(job.name, durationMs);
+    metrics.countOutcome('completed');
     this.#opts.logger.info(
       { task_id: job.id, task: job.name, attempt, duration_ms: durationMs },
       'task completed',
@@ -296,6 +321,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     const willRetry = job.finishedOn === undefined;
     const attempt = job.attemptsMade;
     this.#opts.queue.counters.increment(job.name, willRetry ? 'retried' : 'failed');
+    this.#opts.queue.metrics.countOutcome(willRetry ? 'retried' : 'failed');
     const error =
       failureReason({ failedReason: err.message, stalledCounter: job.stalledCounter }) ?? err.message;
     const line = { task_id: job.id, task: job.name, attempt, error, will_retry: willRetry };
