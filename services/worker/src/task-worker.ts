@@ -215,6 +215,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   async #handBack(job: Job<TaskJobData>, token: string | undefined): Promise<never> {
     await job.moveToWait(token);
     this.#handedBack.push(job.id!);
+    this.#taskLog(job).info('task handed back to the queue (worker shutting down)');
     throw new WaitingError();
   }
 
@@ -236,7 +237,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       }
       const task = taskId ? this.#active.get(taskId) : undefined;
       if (task) {
-        logger.info({ task_id: taskId, task: task.job.name }, 'cancelling running task');
+        this.#taskLog(task.job).info({ reason }, 'cancelling running task');
         task.controller.abort(new AbortReason('cancelled', reason));
       }
     });
@@ -270,7 +271,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       controller.abort(new AbortReason('cancelled', String(signal?.reason ?? 'cancelled')));
     signal?.addEventListener('abort', onBullAbort, { once: true });
     this.#active.set(taskId, { job, token, controller });
-    const log = logger.child({ task_id: taskId, task: job.name, attempt });
+    const log = this.#taskLog(job).child({ attempt });
     const context: TaskContext = {
       taskId,
       taskName: job.name,
@@ -286,7 +287,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       timeoutSeconds * 1000,
     );
     this.emit('task:started', { taskId, taskName: job.name, attempt });
-    log.debug('task started');
+    log.info({ max_attempts: job.opts.attempts ?? 1 }, 'task started');
     try {
       return await runUntilAborted(() => entry.handler(parsed.data, context), controller.signal);
     } catch (err) {
@@ -309,11 +310,13 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     counters.increment(job.name, 'completed');
     metrics.observeRun(job.name, durationMs);
     metrics.countOutcome('completed');
-    this.#opts.logger.info(
-      { task_id: job.id, task: job.name, attempt, duration_ms: durationMs },
-      'task completed',
-    );
+    this.#taskLog(job).info({ attempt, duration_ms: durationMs }, 'task completed');
     this.emit('task:completed', { taskId: job.id!, taskName: job.name, attempt, durationMs });
+  }
+
+  /** The logger of one task's lines: every one carries `task_id`, `task` and `queue`. */
+  #taskLog(job: Job<TaskJobData>): Logger {
+    return this.#opts.logger.child({ task_id: job.id, task: job.name, queue: job.queueName });
   }
 
   #onFailed(job: Job<TaskJobData> | undefined, err: Error): void {
@@ -324,9 +327,11 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     this.#opts.queue.metrics.countOutcome(willRetry ? 'retried' : 'failed');
     const error =
       failureReason({ failedReason: err.message, stalledCounter: job.stalledCounter }) ?? err.message;
-    const line = { task_id: job.id, task: job.name, attempt, error, will_retry: willRetry };
-    if (willRetry) this.#opts.logger.warn(line, 'task attempt failed; will retry');
-    else this.#opts.logger.error(line, 'task failed');
+    const log = this.#taskLog(job);
+    const line = { attempt, error, will_retry: willRetry };
+    if (willRetry) log.warn(line, 'task attempt failed; retry scheduled');
+    else if (err.message.startsWith('cancelled:')) log.info(line, 'task cancelled');
+    else log.error(line, 'task failed');
     this.emit('task:failed', { taskId: job.id!, taskName: job.name, attempt, error, willRetry });
   }
 }
