@@ -246,7 +246,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   }
 
   async #process(job: Job<TaskJobData>, token?: string, signal?: AbortSignal): Promise<unknown> {
-    const { registry, logger, queue } = this.#opts;
+    const { registry, queue } = this.#opts;
     const taskId = job.id!;
     // BullMQ may hand us a job it fetched just as we began to close: give it back untouched.
     if (this.#shuttingDown) return this.#handBack(job, token);
