@@ -77,6 +77,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   /** This process's id in the online-workers set. */
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   #presenceTimer: NodeJS.Timeout | undefined;
+  #beating = false;
 
   constructor(options: TaskWorkerOptions) {
     super();
@@ -142,12 +143,20 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     logger.info({ queues: this.queues, concurrency, worker_id: this.workerId }, 'worker started');
   }
 
-  /** Heartbeat in Redis; a missed one only makes the worker look offline for a while. */
+  /**
+   * Heartbeat in Redis; a missed one only makes the worker look offline for a
+   * while. One at a time: while Redis is away the worker connection queues
+   * commands, and beats must not pile up behind each other.
+   */
   async #beat(): Promise<void> {
+    if (this.#beating) return;
+    this.#beating = true;
     try {
       await this.#opts.queue.presence.beat(this.workerId);
     } catch (err) {
       this.#opts.logger.debug({ err: (err as Error).message }, 'worker heartbeat not written');
+    } finally {
+      this.#beating = false;
     }
   }
 
@@ -202,7 +211,12 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     }
     if (this.#handedBack.length > 0)
       logger.warn({ task_ids: this.#handedBack }, 'handed running tasks back to the queue');
-    await this.#opts.queue.presence.leave(this.workerId).catch(() => {});
+    // Bounded: with Redis away the worker connection would wait for it forever; the id then
+    // simply ages out of the online set.
+    await Promise.race([
+      this.#opts.queue.presence.leave(this.workerId).catch(() => {}),
+      new Promise((r) => setTimeout(r, 1000).unref()),
+    ]);
     await this.#subscriber?.quit().catch(() => {});
     logger.info('worker stopped');
     return { handedBack: [...this.#handedBack] };
