@@ -161,9 +161,9 @@ describe('GET /metrics', () => {
       expect(add.buckets['+Inf']).toBe(6);
       expect(Object.keys(add.buckets)).toHaveLength(17);
       const sleep = histogram(m, METRIC_NAMES.runtime, 'sleep_ms');
-      // It slept 120 ms: not in the 0.1 s bucket, in the 0.25 s one.
+      // It slept 120 ms: not in the 0.1 s bucket; in the 1 s one (with room for a loaded machine).
       expect(sleep.buckets['0.1']).toBe(0);
-      expect(sleep.buckets['0.25']).toBe(1);
+      expect(sleep.buckets['1']).toBe(1);
       expect(sleep.sum).toBeGreaterThanOrEqual(0.12);
       const counts = add.inOrder;
       expect(counts, 'buckets are cumulative').toEqual([...counts].sort((a, b) => a - b));
