@@ -24,6 +24,7 @@ import type { ApiKey } from './api-keys.js';
 import { errorHandler, sendError } from './errors.js';
 import { ADMIN_PATH, adminDashboard } from './plugins/admin-dashboard.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
+import { LoginThrottle } from './plugins/login-throttle.js';
 import { type RequestLimits, registerRequestLimits } from './plugins/request-limits.js';
 import { recordRouteTable } from './plugins/route-table.js';
 import { healthRoutes } from './routes/health.js';
@@ -56,7 +57,12 @@ export interface AppDeps {
   /** The EmailJS webhook. Without it, or without its `secret`, the webhook answers 401. */
   emailjs?: EmailjsWebhookOptions;
   /** Dashboard login (`ADMIN_USERNAME`/`ADMIN_PASSWORD`); admin-scope API keys work too. */
-  admin?: { username?: string | undefined; password?: string | undefined };
+  admin?: {
+    username?: string | undefined;
+    password?: string | undefined;
+    /** Failed logins per client IP and window before all its logins get 429. @defaultValue 20 per 10 minutes */
+    loginLimit?: { max?: number; windowMs?: number };
+  };
   /** A bearer token that may read `/metrics` (`METRICS_TOKEN`), besides the admin login and admin keys. */
   metricsToken?: string | undefined;
 }
@@ -189,18 +195,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     redisDeadlineMs,
     ...deps.emailjs,
   });
+  // One count of failed operator logins for the dashboard and /metrics, in Redis when the limits are.
+  const loginThrottle = new LoginThrottle({
+    redis: deps.limits?.redis,
+    nameSpace: `${deps.limits?.nameSpace ?? 'solar:rate-limit:'}admin-login:`,
+    ...deps.admin?.loginLimit,
+  });
   await app.register(metricsRoutes, {
     queue: deps.queue,
     apiKeys: deps.apiKeys,
     redisDeadlineMs,
     ...deps.admin,
     token: deps.metricsToken,
+    throttle: loginThrottle,
   });
   await app.register(adminDashboard, {
     prefix: ADMIN_PATH,
     queue: deps.queue,
     apiKeys: deps.apiKeys,
     ...deps.admin,
+    throttle: loginThrottle,
   });
   return app;
 }

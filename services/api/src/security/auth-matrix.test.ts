@@ -41,7 +41,8 @@ beforeAll(async () => {
     logger: false,
     limits: { perKeyMax: 100_000, perIpMax: 100_000 },
     emailjs: { redis, secret: 'webhook-secret-0123456789' },
-    admin: ADMIN,
+    // Each route is tried with wrong logins: more than the default allowance of one IP.
+    admin: { ...ADMIN, loginLimit: { max: 100_000 } },
   });
   await app.ready();
   cleanup = async () => {
@@ -168,6 +169,7 @@ describe('every /admin route × {no creds, bad creds, key without admin scope, a
       queue,
       apiKeys: parseApiKeys(`reader:${SECRETS.reader}`, 'reader=tasks:read'),
       logger: false,
+      admin: { loginLimit: { max: 100_000 } },
     });
     try {
       await closed.ready();

@@ -53,7 +53,7 @@ export interface StackOptions {
   apiLogger?: Logger;
   workerLogger?: Logger;
   /** Dashboard login (`ADMIN_USERNAME`/`ADMIN_PASSWORD`). */
-  admin?: { username: string; password: string };
+  admin?: { username: string; password: string; loginLimit?: { max?: number; windowMs?: number } };
   /** `METRICS_TOKEN`. */
   metricsToken?: string;
   /** How often the worker writes its heartbeat. */
