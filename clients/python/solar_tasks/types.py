@@ -71,9 +71,36 @@ class TaskType(TypedDict):
     args_schema: Dict[str, Any]
 
 
-class QueueStatus(TypedDict):
-    """``GET /api/tasks/queue-status/``: counts per queue and status, lifetime totals per task name."""
+class MinuteThroughput(TypedDict):
+    """Finished attempts in one minute (``minute`` is its start, ISO 8601 UTC)."""
 
+    minute: str
+    completed: int
+    failed: int
+    retried: int
+
+
+class Throughput(TypedDict):
+    """The last minutes' finished attempts, oldest first; the last is the current minute."""
+
+    minutes: int
+    per_minute: List[MinuteThroughput]
+
+
+class _QueueStatusBase(TypedDict):
     queues: Dict[str, Dict[str, Any]]
     totals: Dict[str, int]
     tasks: Dict[str, Dict[str, int]]
+
+
+class QueueStatus(_QueueStatusBase, total=False):
+    """``GET /api/tasks/queue-status/``: counts per queue and status, lifetime totals per task name.
+
+    ``workers_online``, ``oldest_pending_age_seconds`` and ``throughput`` come
+    from newer servers (absent from older ones); each queue's counts may carry
+    its own ``oldest_pending_age_seconds``.
+    """
+
+    workers_online: int
+    oldest_pending_age_seconds: float
+    throughput: Throughput

@@ -130,6 +130,10 @@ class EnqueueAndWaitTest(IntegrationTestCase):
         stats = TaskManager.queue_status()
         self.assertIn("default", stats["queues"])
         self.assertGreater(stats["totals"]["completed"], 0)
+        # Fields newer servers add: passed through as they come.
+        self.assertGreaterEqual(stats.get("workers_online", 0), 1)
+        self.assertGreaterEqual(stats.get("oldest_pending_age_seconds", -1), 0)
+        self.assertEqual(len(stats.get("throughput", {}).get("per_minute", [])), 15)
 
     def test_task_processing_defaults_fill_what_a_call_leaves_out(self) -> None:
         TaskManager.configure(

@@ -133,6 +133,8 @@ export const queueCountsSchema = z.object({
   completed: z.int(),
   failed: z.int(),
   paused: z.boolean(),
+  /** Seconds the longest-waiting ready task has been due; 0 when none waits. Absent from servers before 0.2. */
+  oldest_pending_age_seconds: z.number().min(0).optional(),
 });
 export type QueueCounts = z.output<typeof queueCountsSchema>;
 
@@ -146,11 +148,34 @@ export const taskTotalsSchema = z.object({
 });
 export type TaskTotals = z.output<typeof taskTotalsSchema>;
 
-/** `GET /api/tasks/queue-status/` answer. */
+/** Finished attempts in one minute, across every worker. */
+export const minuteThroughputSchema = z.object({
+  /** Start of the minute, ISO 8601 (UTC). */
+  minute: z.string(),
+  /** Attempts that succeeded. */
+  completed: z.int(),
+  /** Attempts that failed for good (no retry left). */
+  failed: z.int(),
+  /** Attempts that failed and were scheduled to retry. */
+  retried: z.int(),
+});
+export type MinuteThroughput = z.output<typeof minuteThroughputSchema>;
+
+/**
+ * `GET /api/tasks/queue-status/` answer. `workers_online`,
+ * `oldest_pending_age_seconds` and `throughput` were added later: optional,
+ * so clients parse answers of older servers too.
+ */
 export const queueStatusResponseSchema = z.object({
   queues: z.record(z.string(), queueCountsSchema),
-  totals: queueCountsSchema.omit({ paused: true }),
+  totals: queueCountsSchema.omit({ paused: true, oldest_pending_age_seconds: true }),
   tasks: z.record(z.string(), taskTotalsSchema),
+  /** Worker processes that sent a heartbeat within the last 15 s. */
+  workers_online: z.int().min(0).optional(),
+  /** The largest `oldest_pending_age_seconds` of the queues. */
+  oldest_pending_age_seconds: z.number().min(0).optional(),
+  /** Finished attempts per minute, oldest first; the last entry is the current (partial) minute. */
+  throughput: z.object({ minutes: z.int(), per_minute: z.array(minuteThroughputSchema) }).optional(),
 });
 export type QueueStatusResponse = z.output<typeof queueStatusResponseSchema>;
 

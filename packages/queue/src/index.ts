@@ -1,3 +1,4 @@
+export { oldestPendingAgeSeconds } from './queue-age.js';
 export {
   checkRedisConfig,
   parseInfo,
@@ -42,6 +43,13 @@ export {
 } from './task-job.js';
 export { decodeCursor, type ListTasksOptions, listTasks } from './task-listing.js';
 export {
+  type FinishOutcome,
+  RUNTIME_BUCKETS_SECONDS,
+  type RuntimeHistogram,
+  TaskMetrics,
+  type TaskMetricsOptions,
+} from './task-metrics.js';
+export {
   assertTaskId,
   type EnqueueInput,
   type EnqueueResult,
@@ -58,3 +66,4 @@ export {
   scheduleEntrySchema,
   syncSchedules,
 } from './task-schedules.js';
+export { WorkerPresence, type WorkerPresenceOptions } from './worker-presence.js';

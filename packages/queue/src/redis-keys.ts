@@ -23,6 +23,12 @@ export interface RedisKeys {
   readonly counters: string;
   /** Pub/sub channel on which workers hear about cancelled running tasks. */
   readonly cancelChannel: string;
+  /** Hash of run-time histogram bucket counts per task name (`{stats}` hash tag). */
+  readonly taskRuntime: string;
+  /** Prefix of the per-minute throughput hashes, `<this>:<epoch minute>` (`{stats}` hash tag). */
+  readonly throughput: string;
+  /** Sorted set of online worker ids scored by their last heartbeat (`{stats}` hash tag). */
+  readonly workers: string;
   /** `KEYS`/`SCAN` pattern matching every key of the deployment. */
   readonly pattern: string;
   /**
@@ -44,6 +50,10 @@ export function redisKeys(prefix: string): RedisKeys {
     },
     counters: `${prefix}:stats:task-totals`,
     cancelChannel: `${prefix}:events:cancel`,
+    // One hash tag for the metrics keys a worker writes in one MULTI.
+    taskRuntime: `${prefix}:{stats}:task-runtime`,
+    throughput: `${prefix}:{stats}:throughput`,
+    workers: `${prefix}:{stats}:workers`,
     pattern: `${prefix}:*`,
     key: (...parts) => {
       if (parts.length === 0 || parts.some((p) => !p)) throw new TypeError('key parts must be non-empty');

@@ -198,10 +198,15 @@ describe('TaskQueue', () => {
     await queue.enqueue({ task_name: 'mail', args: ['m@example.com'] });
     await queue.counters.flush();
     const stats = await queue.stats();
-    expect(stats.queues).toEqual({
+    expect(stats.queues).toMatchObject({
       default: { pending: 1, scheduled: 1, running: 0, completed: 0, failed: 0, paused: false },
       email: { pending: 1, scheduled: 0, running: 0, completed: 0, failed: 0, paused: false },
     });
+    expect(Object.keys(stats.queues)).toEqual(['default', 'email']);
+    // No worker runs here; nothing has finished.
+    expect(stats.workers_online).toBe(0);
+    expect(stats.throughput?.per_minute).toHaveLength(15);
+    expect(stats.throughput?.per_minute.every((m) => m.completed === 0 && m.failed === 0)).toBe(true);
     expect(stats.totals).toEqual({ pending: 2, scheduled: 1, running: 0, completed: 0, failed: 0 });
     expect(stats.tasks.echo).toMatchObject({ enqueued: 2 });
     expect(stats.tasks.mail).toMatchObject({ enqueued: 1, completed: 0 });

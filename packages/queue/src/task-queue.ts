@@ -18,12 +18,15 @@ import {
 } from '@solar-tasks/contract';
 import { type Job, type JobState, type JobsOptions, Queue } from 'bullmq';
 import { Cluster, type Redis } from 'ioredis';
+import { oldestPendingAgeSeconds } from './queue-age.js';
 import type { RedisClient } from './redis-connection.js';
 import { type RedisKeys, redisKeys } from './redis-keys.js';
 import { type CleanupOptions, type CleanupResult, cleanupTasks } from './task-cleanup.js';
 import { TaskCounters } from './task-counters.js';
 import { fingerprint, type TaskJobData, taskIdForIdempotencyKey, toStatusResponse } from './task-job.js';
 import { type ListTasksOptions, listTasks } from './task-listing.js';
+import { TaskMetrics } from './task-metrics.js';
+import { WorkerPresence } from './worker-presence.js';
 
 /** A request to enqueue one task: the REST body's fields. */
 export interface EnqueueInput extends EnqueueOverrides {
@@ -55,8 +58,10 @@ export interface TaskQueueOptions {
   retentionDays?: number;
   /** Largest serialized arguments of one task, in bytes. @defaultValue 65536 */
   maxArgsBytes?: number;
-  /** Counter flush interval. @defaultValue 1000 ms */
+  /** Counter (and run-time/throughput metrics) flush interval. @defaultValue 1000 ms */
   countersFlushMs?: number;
+  /** A worker not seen for this long counts as offline. @defaultValue 15000 */
+  workerTtlMs?: number;
   /**
    * Replicas that must confirm an enqueue (Redis `WAIT`) before it is
    * acknowledged, so a failover cannot lose it (`REDIS_WAIT_REPLICAS`).
@@ -94,6 +99,10 @@ export class TaskQueue {
   readonly catalog: TaskCatalog;
   readonly prefix: string;
   readonly counters: TaskCounters;
+  /** Run-time histograms and per-minute throughput, shared by every process. */
+  readonly metrics: TaskMetrics;
+  /** Worker heartbeats: which workers are online. */
+  readonly presence: WorkerPresence;
   /** The deployment's Redis names (queue prefixes, counters, cancel channel). */
   readonly keys: RedisKeys;
   readonly #redis: RedisClient;
@@ -130,6 +139,12 @@ export class TaskQueue {
       key: this.keys.counters,
       flushIntervalMs: options.countersFlushMs,
     });
+    this.metrics = new TaskMetrics(this.#redis, {
+      runtimeKey: this.keys.taskRuntime,
+      throughputKeyPrefix: this.keys.throughput,
+      flushIntervalMs: options.countersFlushMs,
+    });
+    this.presence = new WorkerPresence(this.#redis, { key: this.keys.workers, ttlMs: options.workerTtlMs });
     for (const name of this.catalog.queues()) {
       const queue = new Queue<TaskJobData>(name, {
         connection: this.#redis,
@@ -406,13 +421,16 @@ export class TaskQueue {
     return found;
   }
 
-  /** Counts by queue and status, and lifetime totals by task name. */
-  async stats(): Promise<QueueStatusResponse> {
+  /**
+   * Counts by queue and status, lifetime totals by task name, workers
+   * online, the oldest pending task's age and the last minutes' throughput.
+   */
+  async stats(now = Date.now()): Promise<QueueStatusResponse> {
     const entries = [...this.#queues.entries()];
-    const [perQueue, tasks] = await Promise.all([
+    const [perQueue, tasks, workersOnline, throughput] = await Promise.all([
       Promise.all(
         entries.map(async ([name, q]) => {
-          const [c, paused] = await Promise.all([
+          const [c, paused, age] = await Promise.all([
             q.getJobCounts(
               'waiting',
               'prioritized',
@@ -423,6 +441,7 @@ export class TaskQueue {
               'failed',
             ),
             q.isPaused(),
+            oldestPendingAgeSeconds(this.#redis, q, now),
           ]);
           const counts: QueueCounts = {
             pending: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0),
@@ -431,17 +450,28 @@ export class TaskQueue {
             completed: c.completed ?? 0,
             failed: c.failed ?? 0,
             paused,
+            oldest_pending_age_seconds: round3(age),
           };
           return [name, counts] as const;
         }),
       ),
       this.counters.read(this.catalog.names()),
+      this.presence.online(now),
+      this.metrics.readThroughput(undefined, now),
     ]);
     const totals = { pending: 0, scheduled: 0, running: 0, completed: 0, failed: 0 };
     for (const [, c] of perQueue) {
       for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += c[k];
     }
-    return { queues: Object.fromEntries(perQueue), totals, tasks };
+    const oldest = Math.max(0, ...perQueue.map(([, c]) => c.oldest_pending_age_seconds ?? 0));
+    return {
+      queues: Object.fromEntries(perQueue),
+      totals,
+      tasks,
+      workers_online: workersOnline,
+      oldest_pending_age_seconds: oldest,
+      throughput: { minutes: throughput.length, per_minute: throughput },
+    };
   }
 
   /** One page of tasks, filtered by status and task name (see task-listing.ts for the paging rules). */
@@ -454,12 +484,14 @@ export class TaskQueue {
     return cleanupTasks(this.#redis, [...this.#queues.entries()], options);
   }
 
-  /** Flushes counters and closes the BullMQ queues (not the shared connection). */
+  /** Flushes counters and metrics and closes the BullMQ queues (not the shared connection). */
   async close(): Promise<void> {
-    await this.counters.close();
+    await Promise.all([this.counters.close(), this.metrics.close()]);
     await Promise.all([...this.#queues.values()].map((q) => q.close()));
   }
 }
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 /** Rejects ids that are not task ids (UUIDs, or scheduled-run ids) before any Redis command is sent. */
 export function assertTaskId(taskId: string): void {

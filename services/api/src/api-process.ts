@@ -114,6 +114,8 @@ export async function startApiProcess(
       perIpMax: settings.RATE_LIMIT_IP_MAX,
       windowMs: settings.RATE_LIMIT_WINDOW * 1000,
     },
+    admin: { username: settings.ADMIN_USERNAME, password: settings.ADMIN_PASSWORD },
+    metricsToken: settings.METRICS_TOKEN,
     emailjs: {
       redis: connection,
       secret: settings.EMAILJS_WEBHOOK_SECRET,

@@ -22,11 +22,14 @@ import {
 import { pino } from 'pino';
 import type { ApiKey } from './api-keys.js';
 import { errorHandler, sendError } from './errors.js';
+import { ADMIN_PATH, adminDashboard } from './plugins/admin-dashboard.js';
 import { registerJsonBodyParser } from './plugins/json-body.js';
+import { LoginThrottle } from './plugins/login-throttle.js';
 import { type RequestLimits, registerRequestLimits } from './plugins/request-limits.js';
 import { recordRouteTable } from './plugins/route-table.js';
 import { healthRoutes } from './routes/health.js';
 import { schedulesRoutes } from './routes/schedules.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { taskActionsRoutes } from './routes/task-actions.js';
 import { taskListingRoutes } from './routes/task-listing.js';
 import { argsJsonSchema, tasksRoutes } from './routes/tasks.js';
@@ -55,6 +58,15 @@ export interface AppDeps {
   redisDeadlineMs?: number;
   /** The EmailJS webhook. Without it, or without its `secret`, the webhook answers 401. */
   emailjs?: EmailjsWebhookOptions;
+  /** Dashboard login (`ADMIN_USERNAME`/`ADMIN_PASSWORD`); admin-scope API keys work too. */
+  admin?: {
+    username?: string | undefined;
+    password?: string | undefined;
+    /** Failed logins per client IP and window before all its logins get 429. @defaultValue 20 per 10 minutes */
+    loginLimit?: { max?: number; windowMs?: number };
+  };
+  /** A bearer token that may read `/metrics` (`METRICS_TOKEN`), besides the admin login and admin keys. */
+  metricsToken?: string | undefined;
 }
 
 /** The API's Fastify instance type. */
@@ -100,6 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs') || route.method === 'OPTIONS')
       route.config = { ...route.config, auth: 'public' };
+    else if (route.url === ADMIN_PATH || route.url.startsWith(`${ADMIN_PATH}/`))
+      route.config = { ...route.config, auth: 'admin' };
   });
   recordRouteTable(app);
   // Security headers on every answer (nosniff, frame-ancestors, HSTS, referrer policy, …). The
@@ -185,6 +199,27 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     queue: deps.queue,
     redisDeadlineMs,
     ...deps.emailjs,
+  });
+  // One count of failed operator logins for the dashboard and /metrics, in Redis when the limits are.
+  const loginThrottle = new LoginThrottle({
+    redis: deps.limits?.redis,
+    nameSpace: `${deps.limits?.nameSpace ?? 'solar:rate-limit:'}admin-login:`,
+    ...deps.admin?.loginLimit,
+  });
+  await app.register(metricsRoutes, {
+    queue: deps.queue,
+    apiKeys: deps.apiKeys,
+    redisDeadlineMs,
+    ...deps.admin,
+    token: deps.metricsToken,
+    throttle: loginThrottle,
+  });
+  await app.register(adminDashboard, {
+    prefix: ADMIN_PATH,
+    queue: deps.queue,
+    apiKeys: deps.apiKeys,
+    ...deps.admin,
+    throttle: loginThrottle,
   });
   return app;
 }

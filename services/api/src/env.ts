@@ -13,6 +13,8 @@ export const apiSettingsSchema = z
     API_KEY_SCOPES: z.string().optional(),
     ADMIN_USERNAME: z.string().optional(),
     ADMIN_PASSWORD: z.string().optional(),
+    /** Bearer token that may read `/metrics` (for Prometheus), besides the admin login and admin-scope keys. */
+    METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
     EMAILJS_WEBHOOK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
     /** Comma-separated origins allowed to post the EmailJS webhook from a browser. */
     EMAILJS_ALLOWED_ORIGINS: z

@@ -25,6 +25,9 @@ describe('when Redis is down', () => {
     expect(await res.json()).toMatchObject({ error: { code: 'QUEUE_UNAVAILABLE' } });
     const status = await stack.call('GET', '/api/tasks/status/2b5cf1a0-6c8e-4f0e-9d0b-0d3c2a3b4c5d/');
     expect(status.status).toBe(503);
+    const metrics = await stack.call('GET', '/metrics');
+    expect(metrics.status).toBe(503);
+    expect(await metrics.json()).toMatchObject({ error: { code: 'QUEUE_UNAVAILABLE' } });
     const ready = await fetch(`${stack.baseUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ ready: false, redis: 'down' });

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import { formatPath } from '@solar-tasks/contract';
 import { failureReason, type RedisClient, type TaskJobData, type TaskQueue } from '@solar-tasks/queue';
 import type { Logger } from '@solar-tasks/runtime';
@@ -28,6 +30,8 @@ export interface TaskWorkerOptions {
   maxStalledCount?: number;
   /** How long `close()` waits for running tasks before handing them back. @defaultValue 25000 */
   shutdownGraceMs?: number;
+  /** How often this worker tells Redis it is online (`workers online` in metrics). @defaultValue 5000 */
+  presenceIntervalMs?: number;
 }
 
 /** Why an attempt's signal was aborted. */
@@ -70,6 +74,10 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   #shuttingDown = false;
   readonly #handedBack: string[] = [];
   #closing: Promise<{ handedBack: string[] }> | undefined;
+  /** This process's id in the online-workers set. */
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  #presenceTimer: NodeJS.Timeout | undefined;
+  #beating = false;
 
   constructor(options: TaskWorkerOptions) {
     super();
@@ -79,9 +87,10 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       stalledIntervalMs: 30_000,
       maxStalledCount: 2,
       shutdownGraceMs: 25_000,
+      presenceIntervalMs: 5000,
       ...stripUndefined(options),
     };
-    for (const key of ['concurrency', 'lockDurationMs', 'stalledIntervalMs'] as const) {
+    for (const key of ['concurrency', 'lockDurationMs', 'stalledIntervalMs', 'presenceIntervalMs'] as const) {
       if (!(Number.isInteger(opts[key]) && opts[key] > 0))
         throw new RangeError(`${key} must be a positive integer, got ${opts[key]}`);
     }
@@ -128,7 +137,27 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     await this.#subscribeToCancels();
     await Promise.all(this.#workers.map((w) => w.waitUntilReady()));
     for (const worker of this.#workers) void worker.run();
-    logger.info({ queues: this.queues, concurrency }, 'worker started');
+    await this.#beat();
+    this.#presenceTimer = setInterval(() => void this.#beat(), this.#opts.presenceIntervalMs);
+    this.#presenceTimer.unref();
+    logger.info({ queues: this.queues, concurrency, worker_id: this.workerId }, 'worker started');
+  }
+
+  /**
+   * Heartbeat in Redis; a missed one only makes the worker look offline for a
+   * while. One at a time: while Redis is away the worker connection queues
+   * commands, and beats must not pile up behind each other.
+   */
+  async #beat(): Promise<void> {
+    if (this.#beating) return;
+    this.#beating = true;
+    try {
+      await this.#opts.queue.presence.beat(this.workerId);
+    } catch (err) {
+      this.#opts.logger.debug({ err: (err as Error).message }, 'worker heartbeat not written');
+    } finally {
+      this.#beating = false;
+    }
   }
 
   /** Ids of tasks running in this process now. */
@@ -158,6 +187,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   async #close(graceMs: number): Promise<{ handedBack: string[] }> {
     const { logger } = this.#opts;
     this.#shuttingDown = true;
+    clearInterval(this.#presenceTimer);
     if (this.#active.size > 0)
       logger.info(
         { running: this.#active.size, grace_ms: graceMs },
@@ -181,6 +211,12 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     }
     if (this.#handedBack.length > 0)
       logger.warn({ task_ids: this.#handedBack }, 'handed running tasks back to the queue');
+    // Bounded: with Redis away the worker connection would wait for it forever; the id then
+    // simply ages out of the online set.
+    await Promise.race([
+      this.#opts.queue.presence.leave(this.workerId).catch(() => {}),
+      new Promise((r) => setTimeout(r, 1000).unref()),
+    ]);
     await this.#subscriber?.quit().catch(() => {});
     logger.info('worker stopped');
     return { handedBack: [...this.#handedBack] };
@@ -193,6 +229,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   async #handBack(job: Job<TaskJobData>, token: string | undefined): Promise<never> {
     await job.moveToWait(token);
     this.#handedBack.push(job.id!);
+    this.#taskLog(job).info('task handed back to the queue (worker shutting down)');
     throw new WaitingError();
   }
 
@@ -214,7 +251,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       }
       const task = taskId ? this.#active.get(taskId) : undefined;
       if (task) {
-        logger.info({ task_id: taskId, task: task.job.name }, 'cancelling running task');
+        this.#taskLog(task.job).info({ reason }, 'cancelling running task');
         task.controller.abort(new AbortReason('cancelled', reason));
       }
     });
@@ -223,7 +260,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   }
 
   async #process(job: Job<TaskJobData>, token?: string, signal?: AbortSignal): Promise<unknown> {
-    const { registry, logger, queue } = this.#opts;
+    const { registry, queue } = this.#opts;
     const taskId = job.id!;
     // BullMQ may hand us a job it fetched just as we began to close: give it back untouched.
     if (this.#shuttingDown) return this.#handBack(job, token);
@@ -248,7 +285,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       controller.abort(new AbortReason('cancelled', String(signal?.reason ?? 'cancelled')));
     signal?.addEventListener('abort', onBullAbort, { once: true });
     this.#active.set(taskId, { job, token, controller });
-    const log = logger.child({ task_id: taskId, task: job.name, attempt });
+    const log = this.#taskLog(job).child({ attempt });
     const context: TaskContext = {
       taskId,
       taskName: job.name,
@@ -264,7 +301,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       timeoutSeconds * 1000,
     );
     this.emit('task:started', { taskId, taskName: job.name, attempt });
-    log.debug('task started');
+    log.info({ max_attempts: job.opts.attempts ?? 1 }, 'task started');
     try {
       return await runUntilAborted(() => entry.handler(parsed.data, context), controller.signal);
     } catch (err) {
@@ -283,12 +320,17 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   #onCompleted(job: Job<TaskJobData>): void {
     const durationMs = job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : 0;
     const attempt = job.attemptsMade;
-    this.#opts.queue.counters.increment(job.name, 'completed');
-    this.#opts.logger.info(
-      { task_id: job.id, task: job.name, attempt, duration_ms: durationMs },
-      'task completed',
-    );
+    const { counters, metrics } = this.#opts.queue;
+    counters.increment(job.name, 'completed');
+    metrics.observeRun(job.name, durationMs);
+    metrics.countOutcome('completed');
+    this.#taskLog(job).info({ attempt, duration_ms: durationMs }, 'task completed');
     this.emit('task:completed', { taskId: job.id!, taskName: job.name, attempt, durationMs });
+  }
+
+  /** The logger of one task's lines: every one carries `task_id`, `task` and `queue`. */
+  #taskLog(job: Job<TaskJobData>): Logger {
+    return this.#opts.logger.child({ task_id: job.id, task: job.name, queue: job.queueName });
   }
 
   #onFailed(job: Job<TaskJobData> | undefined, err: Error): void {
@@ -296,11 +338,14 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     const willRetry = job.finishedOn === undefined;
     const attempt = job.attemptsMade;
     this.#opts.queue.counters.increment(job.name, willRetry ? 'retried' : 'failed');
+    this.#opts.queue.metrics.countOutcome(willRetry ? 'retried' : 'failed');
     const error =
       failureReason({ failedReason: err.message, stalledCounter: job.stalledCounter }) ?? err.message;
-    const line = { task_id: job.id, task: job.name, attempt, error, will_retry: willRetry };
-    if (willRetry) this.#opts.logger.warn(line, 'task attempt failed; will retry');
-    else this.#opts.logger.error(line, 'task failed');
+    const log = this.#taskLog(job);
+    const line = { attempt, error, will_retry: willRetry };
+    if (willRetry) log.warn(line, 'task attempt failed; retry scheduled');
+    else if (err.message.startsWith('cancelled:')) log.info(line, 'task cancelled');
+    else log.error(line, 'task failed');
     this.emit('task:failed', { taskId: job.id!, taskName: job.name, attempt, error, willRetry });
   }
 }

@@ -123,7 +123,9 @@ export const tasksRoutes: FastifyPluginAsyncZod<TasksRoutesOptions> = async (app
       schema: {
         tags: ['tasks'],
         summary: 'Queue statistics',
-        description: 'Counts per queue and status, and lifetime totals per task name.',
+        description:
+          'Counts per queue and status, lifetime totals per task name, workers online, the oldest pending ' +
+          'task’s age, and finished attempts per minute over the last 15 minutes.',
         response: { 200: queueStatusResponseSchema, ...errors },
       },
     },

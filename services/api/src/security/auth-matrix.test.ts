@@ -24,6 +24,9 @@ function wrongScopeKey(scope: Scope): string {
   return scope === 'tasks:read' ? SECRETS.writer : SECRETS.reader;
 }
 
+const ADMIN = { username: 'ops', password: 'ops-password-0123456789' };
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+
 let app: App;
 let cleanup: () => Promise<void>;
 
@@ -38,6 +41,8 @@ beforeAll(async () => {
     logger: false,
     limits: { perKeyMax: 100_000, perIpMax: 100_000 },
     emailjs: { redis, secret: 'webhook-secret-0123456789' },
+    // Each route is tried with wrong logins: more than the default allowance of one IP.
+    admin: { ...ADMIN, loginLimit: { max: 100_000 } },
   });
   await app.ready();
   cleanup = async () => {
@@ -51,7 +56,23 @@ beforeAll(async () => {
 afterAll(() => cleanup());
 
 function concrete(url: string): string {
-  return url.replace(/:task_id/g, randomUUID()).replace(/\*$/, '/x');
+  return url
+    .replace(/:task_id|:jobId/g, randomUUID())
+    .replace(/:queueName/g, 'default')
+    .replace(/:queueStatus/g, 'failed')
+    .replace(/:schedulerId/g, 'none')
+    .replace(/^\/admin\/static\/\*$/, '/admin/static/favicon.ico')
+    .replace(/\*$/, '/x');
+}
+
+/** Calls a route with a raw Authorization header (the dashboard takes Basic as well as Bearer). */
+async function callRaw(target: App, method: string, url: string, authorization?: string) {
+  return target.inject({
+    method: method as 'GET',
+    url: concrete(url),
+    headers: { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' },
+    ...(method === 'GET' || method === 'HEAD' ? {} : { payload: '{}' }),
+  });
 }
 
 async function call(method: string, url: string, authorization?: string) {
@@ -111,6 +132,81 @@ describe('every route × {no key, bad key, wrong scope, right scope}', () => {
       expect(await call(route.method, route.url, SECRETS.full), `${route.method} ${route.url}`).toBe(401);
       expect(await call(route.method, route.url), `${route.method} ${route.url}`).toBe(401);
     }
+  });
+});
+
+describe('every /admin route × {no creds, bad creds, key without admin scope, admin key, basic auth}', () => {
+  it('classifies the dashboard routes as admin', () => {
+    const admin = app.routeTable.filter((r) => r.url === '/admin' || r.url.startsWith('/admin/'));
+    expect(admin.length, 'dashboard routes').toBeGreaterThan(20);
+    expect(admin.filter((r) => r.auth !== 'admin')).toEqual([]);
+  });
+
+  it('answers 401 (with a Basic challenge), 401, 401, 403, and then lets the request through', async () => {
+    const rows: string[] = [];
+    for (const route of app.routeTable.filter((r) => r.auth === 'admin' && r.method !== 'HEAD')) {
+      const none = await callRaw(app, route.method, route.url);
+      const got = [
+        none.statusCode,
+        (await callRaw(app, route.method, route.url, basic(ADMIN.username, 'wrong-password'))).statusCode,
+        (await callRaw(app, route.method, route.url, 'Bearer not-a-key-0123456789')).statusCode,
+        (await callRaw(app, route.method, route.url, `Bearer ${SECRETS.reader}`)).statusCode,
+        (await callRaw(app, route.method, route.url, `Bearer ${SECRETS.full}`)).statusCode,
+        (await callRaw(app, route.method, route.url, basic(ADMIN.username, ADMIN.password))).statusCode,
+      ];
+      const through = (s: number | undefined) => s !== undefined && s !== 401 && s !== 403 && s < 500;
+      const ok =
+        got[0] === 401 &&
+        String(none.headers['www-authenticate']).startsWith('Basic realm=') &&
+        got[1] === 401 &&
+        got[2] === 401 &&
+        got[3] === 403 &&
+        through(got[4]) &&
+        through(got[5]);
+      if (!ok) rows.push(`${route.method} ${route.url}: ${got.join(', ')}`);
+    }
+    expect(rows, 'routes whose answers differ from 401, 401, 401, 403, allowed, allowed').toEqual([]);
+  });
+
+  it('answers 401 to every request when neither admin credentials nor admin keys are configured', async () => {
+    const prefix = uniquePrefix('authz-closed');
+    const redis = createRedisConnection({ url: testRedisUrl(), prefix }, 'api');
+    const queue = new TaskQueue({ connection: redis, prefix, catalog: new TaskCatalog(testTasks) });
+    const closed = await buildApp({
+      queue,
+      apiKeys: parseApiKeys(`reader:${SECRETS.reader}`, 'reader=tasks:read'),
+      logger: false,
+      admin: { loginLimit: { max: 100_000 } },
+    });
+    try {
+      await closed.ready();
+      for (const route of closed.routeTable.filter((r) => r.auth === 'admin' && r.method !== 'HEAD')) {
+        for (const auth of [undefined, basic('', ''), basic('admin', 'admin'), `Bearer ${SECRETS.full}`]) {
+          const res = await callRaw(closed, route.method, route.url, auth);
+          expect(res.statusCode, `${route.method} ${route.url} with ${auth}`).toBe(401);
+        }
+      }
+    } finally {
+      await closed.close();
+      await queue.close();
+      redis.disconnect();
+    }
+  });
+
+  it('sends the dashboard with its own content security policy and no framing', async () => {
+    const page = await callRaw(app, 'GET', '/admin', basic(ADMIN.username, ADMIN.password));
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('__UI_CONFIG__');
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.headers['strict-transport-security']).toBeDefined();
+    // The 401 carries the headers too.
+    const denied = await callRaw(app, 'GET', '/admin');
+    expect(String(denied.headers['content-security-policy'])).toContain("default-src 'self'");
   });
 });
 

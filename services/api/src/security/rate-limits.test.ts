@@ -73,4 +73,31 @@ describe('rate limits', () => {
       redis.disconnect();
     }
   });
+
+  it('refuses every dashboard login from an IP after too many wrong ones, counted in Redis across replicas', async () => {
+    const admin = { username: 'ops', password: 'ops-password-0123456789', loginLimit: { max: 3 } };
+    stack = await startStack(testRedisUrl(), { startWorker: false, admin });
+    const basic = (pass: string) => `Basic ${Buffer.from(`ops:${pass}`).toString('base64')}`;
+    const login = (authorization: string, ip = '10.0.0.9', url = '/admin') =>
+      stack!.app.inject({ method: 'GET', url, headers: { authorization }, remoteAddress: ip });
+
+    expect((await login(basic(admin.password))).statusCode).toBe(200);
+    // Polling with the right login does not use up the allowance.
+    for (let i = 0; i < 5; i++) expect((await login(basic(admin.password))).statusCode).toBe(200);
+    expect((await login(basic('wrong-1'))).statusCode).toBe(401);
+    expect((await login('Bearer not-a-key-0123456789', '10.0.0.9', '/metrics')).statusCode).toBe(401);
+    expect((await login(basic('wrong-3'))).statusCode).toBe(401);
+    const limited = await login(basic('wrong-4'));
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(500);
+    // The right password too, or a guesser would learn when it hit; /metrics shares the count.
+    expect((await login(basic(admin.password))).statusCode).toBe(429);
+    expect((await login(`Bearer ${TEST_KEY}`, '10.0.0.9', '/metrics')).statusCode).toBe(429);
+    // Other clients are not affected.
+    expect((await login(basic(admin.password), '10.0.0.10')).statusCode).toBe(200);
+    // The count lives in Redis, where another API replica would read it.
+    const keys = await stack.redis.api.keys(`${stack.prefix}:rate-limit:admin-login:*`);
+    expect(keys).toEqual([`${stack.prefix}:rate-limit:admin-login:10.0.0.9`]);
+  });
 });

@@ -52,6 +52,12 @@ export interface StackOptions {
   emailjs?: Omit<EmailjsWebhookOptions, 'redis'>;
   apiLogger?: Logger;
   workerLogger?: Logger;
+  /** Dashboard login (`ADMIN_USERNAME`/`ADMIN_PASSWORD`). */
+  admin?: { username: string; password: string; loginLimit?: { max?: number; windowMs?: number } };
+  /** `METRICS_TOKEN`. */
+  metricsToken?: string;
+  /** How often the worker writes its heartbeat. */
+  presenceIntervalMs?: number;
 }
 
 /**
@@ -87,6 +93,7 @@ export async function startStack(
     shutdownGraceMs: 2000,
     lockDurationMs: options.lockDurationMs,
     stalledIntervalMs: options.stalledIntervalMs,
+    presenceIntervalMs: options.presenceIntervalMs,
   });
   await queue.waitUntilReady();
   const app = await buildApp({
@@ -101,6 +108,8 @@ export async function startStack(
       nameSpace: `${prefix}:rate-limit:`,
     },
     ...(emailjs ? { emailjs: { ...emailjs, redis: apiRedis } } : {}),
+    ...(options.admin ? { admin: options.admin } : {}),
+    ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   if (startWorker) await worker.start();
