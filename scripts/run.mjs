@@ -47,7 +47,15 @@ function pnpm() {
   const version = spawnSync(local, ['--version'], { encoding: 'utf8', env });
   if (version.status !== 0 || version.stdout.trim() !== PNPM_VERSION) {
     log(`pnpm ${PNPM_VERSION} is not on PATH: installing it into .tools/ with npm…`);
-    must('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', tools, `pnpm@${PNPM_VERSION}`]);
+    must('npm', [
+      'install',
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      '--prefix',
+      tools,
+      `pnpm@${PNPM_VERSION}`,
+    ]);
   }
   env.PATH = `${join(tools, 'node_modules', '.bin')}${delimiter}${env.PATH ?? ''}`;
   return local;

@@ -28,6 +28,7 @@ import { recordRouteTable } from './plugins/route-table.js';
 import { healthRoutes } from './routes/health.js';
 import { taskActionsRoutes } from './routes/task-actions.js';
 import { argsJsonSchema, tasksRoutes } from './routes/tasks.js';
+import { tasksBulkRoutes } from './routes/tasks-bulk.js';
 import {
   EMAILJS_WEBHOOK_PATH,
   type EmailjsWebhookOptions,
@@ -45,6 +46,8 @@ export interface AppDeps {
   taskDefaults?: Partial<TaskDefaults>;
   /** Largest body, bytes. @defaultValue 262144 */
   bodyLimit?: number;
+  /** Largest body of `POST /api/tasks/enqueue-bulk/`, bytes. @defaultValue 4194304 */
+  bulkBodyLimit?: number;
   /** Fastify `trustProxy`: only behind a proxy you run. @defaultValue false */
   trustProxy?: boolean | string | string[];
   /** Rate limits per API key and per client IP. */
@@ -172,6 +175,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     apiKeys: deps.apiKeys,
     taskDefaults: deps.taskDefaults ?? {},
     redisDeadlineMs,
+  });
+  await app.register(tasksBulkRoutes, {
+    queue: deps.queue,
+    apiKeys: deps.apiKeys,
+    redisDeadlineMs,
+    bodyLimit: deps.bulkBodyLimit,
   });
   await app.register(taskActionsRoutes, { queue: deps.queue, apiKeys: deps.apiKeys, redisDeadlineMs });
   // Its own encapsulated plugin: form parsers, CORS and the rate limit apply to the webhook only.
