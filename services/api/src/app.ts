@@ -58,6 +58,13 @@ export interface AppDeps {
   emailjs?: EmailjsWebhookOptions;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Fields the route adds to the request's one log line (the task id, …). */
+    logFields?: Record<string, unknown>;
+  }
+}
+
 /** The API's Fastify instance type. */
 export type App = FastifyInstance<
   RawServerDefault,
@@ -118,6 +125,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // One line per request: the route may add its outcome (`request.logFields`, e.g. the task id),
+  // so an enqueue costs one log line, not two.
+  app.decorateRequest('logFields', undefined);
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       {
@@ -125,6 +135,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         url: request.routeOptions.url ?? request.url.split('?')[0],
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
+        ...(request.apiKey ? { api_key: request.apiKey.name } : {}),
+        ...request.logFields,
       },
       'request',
     );

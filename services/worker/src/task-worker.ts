@@ -248,13 +248,18 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       controller.abort(new AbortReason('cancelled', String(signal?.reason ?? 'cancelled')));
     signal?.addEventListener('abort', onBullAbort, { once: true });
     this.#active.set(taskId, { job, token, controller });
-    const log = logger.child({ task_id: taskId, task: job.name, attempt });
+    // The task's child logger is made on first use: most handlers never log,
+    // and a pino child per task is a measurable share of a no-op task's cost.
+    let log: Logger | undefined;
     const context: TaskContext = {
       taskId,
       taskName: job.name,
       attempt,
       maxRetries: (job.opts.attempts ?? 1) - 1,
-      logger: log,
+      get logger() {
+        log ??= logger.child({ task_id: taskId, task: job.name, attempt });
+        return log;
+      },
       signal: controller.signal,
       queue,
     };
@@ -264,7 +269,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       timeoutSeconds * 1000,
     );
     this.emit('task:started', { taskId, taskName: job.name, attempt });
-    log.debug('task started');
+    if (logger.isLevelEnabled('debug')) context.logger.debug('task started');
     try {
       return await runUntilAborted(() => entry.handler(parsed.data, context), controller.signal);
     } catch (err) {

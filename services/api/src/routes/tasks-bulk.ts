@@ -66,7 +66,7 @@ export const tasksBulkRoutes: FastifyPluginAsyncZod<TasksBulkRoutesOptions> = as
         if (r.created) created++;
         return { task_id: r.taskId, task_name: r.taskName, status: r.status, created: r.created };
       });
-      request.log.info({ tasks: tasks.length, created }, 'tasks enqueued in bulk');
+      request.logFields = { tasks: tasks.length, created };
       return reply.code(created > 0 ? 201 : 200).send({ tasks });
     },
   );
