@@ -1,11 +1,11 @@
 // An API process of the bench: `ours` (the real app: auth, rate limits in
 // Redis, validation, logging at info to a file) or `bare` (Fastify routes that
-// call BullMQ's add/addBulk with no checks). Argv: <ours|bare> <redisUrl> <logFile>.
+// call BullMQ's add/addBulk with no checks, with the same job options). Argv: <ours|bare> <redisUrl> <logFile>.
 import { buildApp, parseApiKeys } from '@solar-tasks/api';
 import { createLogger } from '@solar-tasks/runtime';
 import Fastify from 'fastify';
 import { pino } from 'pino';
-import { API_KEY, type ChildMessage, PREFIX } from './common.js';
+import { API_KEY, type ChildMessage, PREFIX, RAW_JOB_OPTIONS } from './common.js';
 import { oursQueue, rawQueue } from './workers.js';
 
 const [kind, redisUrl, logFile] = process.argv.slice(2) as [string, string, string];
@@ -39,12 +39,14 @@ async function bare() {
   const app = Fastify({ bodyLimit: 8 * 1024 * 1024 });
   app.post('/api/tasks/enqueue/', async (request, reply) => {
     const body = request.body as { task_name: string };
-    const job = await queue.add(body.task_name, body);
+    const job = await queue.add(body.task_name, body, RAW_JOB_OPTIONS);
     return reply.code(201).send({ task_id: job.id, task_name: body.task_name, status: 'pending' });
   });
   app.post('/api/tasks/enqueue-bulk/', async (request, reply) => {
     const { tasks } = request.body as { tasks: { task_name: string }[] };
-    const jobs = await queue.addBulk(tasks.map((t) => ({ name: t.task_name, data: t })));
+    const jobs = await queue.addBulk(
+      tasks.map((t) => ({ name: t.task_name, data: t, opts: RAW_JOB_OPTIONS })),
+    );
     return reply.code(201).send({ tasks: jobs.map((j) => ({ task_id: j.id })) });
   });
   return app;

@@ -22,6 +22,18 @@ export const QUEUE = noopTask.queue;
 export const PREFIX = 'bench';
 export const RAW_PREFIX = 'rawbench:{raw}';
 export const RAW_QUEUE = 'raw';
+/**
+ * The job options our enqueue gives a `bench_noop` task (priority 5, one
+ * attempt, exponential backoff, retention by age): the raw baseline uses the
+ * same, so the comparison measures our layer, not a different job.
+ */
+export const RAW_JOB_OPTIONS = {
+  priority: 5,
+  attempts: 1,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 7 * 86_400 },
+  removeOnFail: { age: 7 * 86_400 },
+};
 export const API_KEY = 'bench-key-0123456789abcdef0123';
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
