@@ -516,7 +516,7 @@ async function main() {
     await Promise.all(apis.map((a) => a.stop()));
     const scale = await scaling();
     const c50 = worker.points.find((p) => p.concurrency === 50)!;
-    const { oursSamples, rawSamples, ...latencyFigures } = lat;
+    const { oursSamples: _o, rawSamples: _r, ...latencyFigures } = lat;
     const results = {
       generated_at: new Date().toISOString(),
       quick: QUICK,
@@ -561,7 +561,7 @@ async function main() {
     };
     results.duration_s = Math.round((Date.now() - started) / 1000);
     writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-    writeCharts(results, oursSamples ?? [], rawSamples ?? []);
+    writeCharts(results);
     printTable(results);
   } finally {
     await Promise.all(apis.map((a) => a.stop().catch(() => {})));
@@ -578,7 +578,8 @@ type Results = {
   latency: { ours: ReturnType<typeof latencySummary>; raw: ReturnType<typeof latencySummary> };
 };
 
-function writeCharts(r: Results, oursSamples: number[], rawSamples: number[]) {
+/** The SVG charts, from the results alone (`BENCH_CHARTS_ONLY=1` redraws them from latest.json). */
+export function writeCharts(r: Results) {
   const note = `${r.machine.cores} cores, ${r.machine.cpu}; ${r.generated_at.slice(0, 16)}Z`;
   const series = [OURS, RAW];
   writeFileSync(
@@ -602,15 +603,11 @@ function writeCharts(r: Results, oursSamples: number[], rawSamples: number[]) {
       series,
       note,
       groups: r.scaling.map((p) => ({
-        label: `${p.workers} process${p.workers > 1 ? 'es' : ''} · Redis CPU ${Math.round(p.ours.redisCpu * 100)}% / ${Math.round(p.raw.redisCpu * 100)}%`,
+        label: `${p.workers} process${p.workers > 1 ? 'es' : ''}\nRedis CPU ${Math.round(p.ours.redisCpu * 100)}% / ${Math.round(p.raw.redisCpu * 100)}%`,
         values: { [OURS.name]: p.ours.tasksPerSecond, [RAW.name]: p.raw.tasksPerSecond },
       })),
     }),
   );
-  const pct = (xs: number[], p: number) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : 0;
-  };
   writeFileSync(
     join(resultsDir, 'latency.svg'),
     barChart({
@@ -624,8 +621,8 @@ function writeCharts(r: Results, oursSamples: number[], rawSamples: number[]) {
       groups: [50, 75, 90, 95, 99].map((p) => ({
         label: `p${p}`,
         values: {
-          'Solar Tasks (HTTP)': round(pct(oursSamples, p), 2),
-          'raw BullMQ add': round(pct(rawSamples, p), 2),
+          'Solar Tasks (HTTP)': r.latency.ours[`p${p}` as 'p50'],
+          'raw BullMQ add': r.latency.raw[`p${p}` as 'p50'],
         },
       })),
     }),
@@ -687,4 +684,8 @@ function printTable(r: Awaited<ReturnType<typeof JSON.parse>>) {
   process.stdout.write(`\n${r.command}: ${r.duration_s} s; written to ${join(resultsDir, 'latest.json')}\n`);
 }
 
-await main();
+if (process.env.BENCH_CHARTS_ONLY === '1') {
+  writeCharts(JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')) as Results);
+} else {
+  await main();
+}

@@ -71,15 +71,19 @@ export function barChart(o: BarChartOptions): string {
         `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y(v) - 4).toFixed(1)}" text-anchor="middle" font-size="10" fill="#333">${fmt(v)}</text>`,
       );
     });
-    out.push(
-      `<text x="${(M.left + gi * groupW + groupW / 2).toFixed(1)}" y="${M.top + plotH + 18}" text-anchor="middle" fill="#333">${esc(g.label)}</text>`,
-    );
+    // A label may have several lines ("\n").
+    const cx = (M.left + gi * groupW + groupW / 2).toFixed(1);
+    const lines = g.label
+      .split('\n')
+      .map((line, li) => `<tspan x="${cx}" dy="${li === 0 ? 0 : 14}">${esc(line)}</tspan>`)
+      .join('');
+    out.push(`<text x="${cx}" y="${M.top + plotH + 18}" text-anchor="middle" fill="#333">${lines}</text>`);
   });
   o.series.forEach((s, si) => {
     const x = M.left + si * 170;
     out.push(
-      `<rect x="${x}" y="${H - 36}" width="12" height="12" fill="${s.color}"/>`,
-      `<text x="${x + 18}" y="${H - 26}" fill="#333">${esc(s.name)}</text>`,
+      `<rect x="${x}" y="${H - 30}" width="12" height="12" fill="${s.color}"/>`,
+      `<text x="${x + 18}" y="${H - 20}" fill="#333">${esc(s.name)}</text>`,
     );
   });
   if (o.note)
