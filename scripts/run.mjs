@@ -226,7 +226,9 @@ switch (command) {
   }
   case 'bench': {
     // Its own redis-server on a free port; BENCH_QUICK=1 for a short smoke run.
-    log(`bench: ours beside raw BullMQ${env.BENCH_QUICK === '1' ? ' (quick smoke run)' : ''}; writes bench/results/`);
+    log(
+      `bench: ours beside raw BullMQ${env.BENCH_QUICK === '1' ? ' (quick smoke run)' : ''}; writes bench/results/`,
+    );
     process.exit(
       run(bin('tsx'), ['--conditions=@solar-tasks/source', 'src/main.ts', ...process.argv.slice(3)], {
         cwd: join(root, 'bench'),
