@@ -7,6 +7,7 @@ export default defineConfig({
       'services/*/vitest.config.ts',
       'clients/*/vitest.config.ts',
       'tests/*/vitest.config.ts',
+      'bench/vitest.config.ts',
     ],
     reporters: process.env.CI ? ['default'] : ['default'],
   },

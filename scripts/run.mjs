@@ -224,6 +224,18 @@ switch (command) {
     );
     break;
   }
+  case 'bench': {
+    // Its own redis-server on a free port; BENCH_QUICK=1 for a short smoke run.
+    log(
+      `bench: ours beside raw BullMQ${env.BENCH_QUICK === '1' ? ' (quick smoke run)' : ''}; writes bench/results/`,
+    );
+    process.exit(
+      run(bin('tsx'), ['--conditions=@solar-tasks/source', 'src/main.ts', ...process.argv.slice(3)], {
+        cwd: join(root, 'bench'),
+      }),
+    );
+    break;
+  }
   case 'start':
   case 'start:api':
   case 'start:worker': {
@@ -255,7 +267,7 @@ switch (command) {
   }
   default:
     log(
-      `unknown command "${command}"; use start, start:api, start:worker, test, soak, tasks, build, typecheck or lint`,
+      `unknown command "${command}"; use start, start:api, start:worker, test, soak, tasks, bench, build, typecheck or lint`,
     );
     process.exit(2);
 }

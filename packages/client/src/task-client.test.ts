@@ -58,6 +58,30 @@ describe('enqueue, status and wait against the real API and worker', () => {
     expect(done).toMatchObject({ status: 'completed', result: { sum: 42 }, attempts: 1, error: null });
   });
 
+  it('queues many tasks in one request with enqueueBulkRaw, each with an idempotency key', async () => {
+    const { proxy, client: c } = await throughProxy([]);
+    const queued = await c.enqueueBulkRaw([
+      { task_name: 'add_numbers', args: [1, 2] },
+      { task_name: 'add_numbers', kwargs: { a: 3, b: 4 } },
+    ]);
+    expect(queued.map((t) => [t.task_name, t.created])).toEqual([
+      ['add_numbers', true],
+      ['add_numbers', true],
+    ]);
+    const sent = JSON.parse(proxy.requests[0]!.body) as { tasks: { idempotency_key?: string }[] };
+    expect(sent.tasks.every((t) => /^[0-9a-f-]{36}$/.test(t.idempotency_key ?? ''))).toBe(true);
+    const done = await client.wait(queued[1]!.task_id, { timeoutMs: 10_000 });
+    expect(done.result).toEqual({ sum: 7 });
+    const bad = await rejection(
+      c.enqueueBulkRaw([
+        { task_name: 'add_numbers', args: [1, 2] },
+        { task_name: 'add_numbers', args: ['x', 2] },
+      ]),
+    );
+    expect(bad).toBeInstanceOf(TaskRequestError);
+    expect((bad as TaskRequestError).code).toBe('VALIDATION_ERROR');
+  });
+
   it('binds the seed’s positional args and kwargs through enqueueRaw', async () => {
     const queued = await client.enqueueRaw({ task_name: 'add_numbers', args: [2], kwargs: { b: 40 } });
     expect((await client.wait(queued.task_id)).result).toEqual({ sum: 42 });

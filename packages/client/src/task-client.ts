@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type EnqueueRequest,
   type EnqueueResponse,
+  enqueueBulkResponseSchema,
   enqueueResponseSchema,
   isFinalStatus,
   type QueueStatusResponse,
@@ -127,6 +128,32 @@ export class TaskClient {
       signal: options.signal,
     });
     return { ...res.data, created: res.status === 201 };
+  }
+
+  /**
+   * Queues up to 1,000 tasks in one request (`POST /api/tasks/enqueue-bulk/`),
+   * all or nothing: one bad item is a `VALIDATION_ERROR` naming
+   * `tasks[i].<field>` and nothing is queued. Results come back in order, each
+   * with `created`. Items without an idempotency key get a fresh one (unless
+   * `autoIdempotencyKey` is false), so a request repeated after a lost answer
+   * returns the same tasks instead of queueing them twice.
+   */
+  async enqueueBulkRaw(
+    requests: readonly EnqueueRequest[],
+    options: CallOptions = {},
+  ): Promise<(EnqueueResult & { created: boolean })[]> {
+    const tasks = requests.map((r) =>
+      r.idempotency_key === undefined && this.#autoKey ? { ...r, idempotency_key: randomUUID() } : r,
+    );
+    const res = await this.#http.request({
+      method: 'POST',
+      path: '/api/tasks/enqueue-bulk/',
+      body: { tasks },
+      schema: enqueueBulkResponseSchema,
+      idempotent: tasks.every((t) => t.idempotency_key !== undefined),
+      signal: options.signal,
+    });
+    return res.data.tasks;
   }
 
   /** The task's status. Throws `TASK_NOT_FOUND` (404) for an unknown id. */

@@ -66,6 +66,15 @@ export const enqueueRequestSchema = z.strictObject({
 export type EnqueueRequest = z.input<typeof enqueueRequestSchema>;
 export type ParsedEnqueueRequest = z.output<typeof enqueueRequestSchema>;
 
+/** Most tasks one `POST /api/tasks/enqueue-bulk/` may carry. */
+export const MAX_BULK_TASKS = 1000;
+
+/** `POST /api/tasks/enqueue-bulk/` body: up to {@link MAX_BULK_TASKS} enqueue requests, all or nothing. */
+export const enqueueBulkRequestSchema = z.strictObject({
+  tasks: z.array(enqueueRequestSchema).min(1).max(MAX_BULK_TASKS),
+});
+export type EnqueueBulkRequest = z.input<typeof enqueueBulkRequestSchema>;
+
 /** A status word of the status model. */
 export const taskStatusSchema = z.enum(TASK_STATUSES);
 const timestamp = z.iso.datetime().nullable();
@@ -77,6 +86,12 @@ export const enqueueResponseSchema = z.object({
   status: taskStatusSchema,
 });
 export type EnqueueResponse = z.output<typeof enqueueResponseSchema>;
+
+/** `POST /api/tasks/enqueue-bulk/` answer: one entry per request item, in order. */
+export const enqueueBulkResponseSchema = z.object({
+  tasks: z.array(enqueueResponseSchema.extend({ created: z.boolean() })),
+});
+export type EnqueueBulkResponse = z.output<typeof enqueueBulkResponseSchema>;
 
 /** `GET /api/tasks/status/<id>/` answer. */
 export const taskStatusResponseSchema = z.object({

@@ -214,6 +214,108 @@ export class TaskQueue {
   }
 
   /**
+   * Validates and queues many tasks, all or nothing: every item is checked
+   * first and any problem throws one {@link TaskApiError} (`VALIDATION_ERROR`,
+   * each detail's `field` prefixed `tasks[i].`) before anything is written.
+   * New tasks go in with one BullMQ `addBulk` per queue, sent together (one
+   * round trip); items with an idempotency key are looked up first, in one
+   * pipelined round trip, and an item whose key was seen answers the existing
+   * task (`created: false`) or throws `IDEMPOTENCY_CONFLICT` when it differs.
+   * Results are in input order.
+   */
+  async enqueueBulk(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
+    const now = Date.now();
+    const prepared: PreparedTask[] = [];
+    const problems: { field: string; message: string; code: string }[] = [];
+    const keyed = new Map<string, number>();
+    inputs.forEach((input, i) => {
+      try {
+        const p = this.prepare(input, now);
+        const first = p.data.idempotency_key !== undefined ? keyed.get(p.jobId) : undefined;
+        if (first !== undefined && !samePrepared(prepared[first]!, p)) {
+          problems.push({
+            field: `tasks[${i}].idempotency_key`,
+            message: `the same idempotency key as tasks[${first}] with a different task or arguments`,
+            code: 'IDEMPOTENCY_CONFLICT',
+          });
+        } else if (p.data.idempotency_key !== undefined && first === undefined) keyed.set(p.jobId, i);
+        prepared.push(p);
+      } catch (err) {
+        if (!(err instanceof TaskApiError)) throw err;
+        for (const d of itemProblems(err)) problems.push({ ...d, field: `tasks[${i}].${d.field}` });
+      }
+    });
+    if (problems.length) {
+      throw new TaskApiError(
+        'VALIDATION_ERROR',
+        `${problems.length} problem(s) in the batch, nothing was queued; first: ${problems[0]!.field}: ${problems[0]!.message}`,
+        problems,
+      );
+    }
+    this.#assertConnected();
+
+    // Items whose key was seen before (or earlier in this batch) answer the task that has it.
+    const results: (EnqueueResult | undefined)[] = new Array(prepared.length);
+    if (keyed.size > 0) {
+      const pipeline = this.#redis.pipeline();
+      const ids = [...keyed.keys()];
+      for (const id of ids) {
+        const p = prepared[keyed.get(id)!]!;
+        pipeline.exists(this.bullQueue(p.def.queue).toKey(id));
+      }
+      const found = ((await pipeline.exec()) ?? []).map(([err, n]) => {
+        if (err) throw err;
+        return n === 1;
+      });
+      for (const [j, id] of ids.entries()) {
+        if (!found[j]) continue;
+        const index = keyed.get(id)!;
+        const existing = await this.#find(id);
+        if (!existing) continue;
+        try {
+          results[index] = await this.#matchExisting(existing, prepared[index]!);
+        } catch (err) {
+          if (!(err instanceof TaskApiError) || err.code !== 'IDEMPOTENCY_CONFLICT') throw err;
+          throw new TaskApiError('IDEMPOTENCY_CONFLICT', `tasks[${index}]: ${err.message}`, {
+            ...(err.details as object),
+            field: `tasks[${index}].idempotency_key`,
+          });
+        }
+      }
+    }
+
+    const byQueue = new Map<string, { name: string; data: TaskJobData; opts: JobsOptions }[]>();
+    const added = new Set<string>();
+    prepared.forEach((p, i) => {
+      if (results[i] || added.has(p.jobId)) return;
+      added.add(p.jobId);
+      let list = byQueue.get(p.def.queue);
+      if (!list) {
+        list = [];
+        byQueue.set(p.def.queue, list);
+      }
+      list.push({ name: p.def.name, data: p.data, opts: p.opts });
+    });
+    await Promise.all([...byQueue].map(([name, jobs]) => this.bullQueue(name).addBulk(jobs)));
+    await this.#waitForReplicas(prepared[0]?.jobId ?? '');
+
+    const seen = new Map<string, EnqueueResult>();
+    return prepared.map((p, i) => {
+      const earlier = results[i] ?? seen.get(p.jobId);
+      if (earlier) return { ...earlier, created: false };
+      const result: EnqueueResult = {
+        taskId: p.jobId,
+        taskName: p.def.name,
+        status: p.plan.delayMs > 0 ? 'scheduled' : 'pending',
+        created: true,
+      };
+      this.counters.increment(p.def.name, 'enqueued');
+      seen.set(p.jobId, result);
+      return result;
+    });
+  }
+
+  /**
    * With `waitReplicas`, holds the acknowledgement until that many replicas
    * have the write (WAIT runs on the connection that sent it). Short of
    * them, the caller gets a 503: the task may exist on the master only, and
@@ -492,6 +594,26 @@ export class TaskQueue {
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/** True when two prepared items are the same task with the same arguments. */
+function samePrepared(a: PreparedTask, b: PreparedTask): boolean {
+  return a.def.name === b.def.name && a.data.fingerprint === b.data.fingerprint;
+}
+
+/** The per-field problems of one item's error, for the bulk answer. */
+function itemProblems(err: TaskApiError): { field: string; message: string; code: string }[] {
+  const details = err.details;
+  if (Array.isArray(details) && details.length) {
+    return details.map((d: { field?: string; message?: string; code?: string }) => ({
+      field: d.field ?? 'task',
+      message: d.message ?? err.message,
+      code:
+        err.code === 'VALIDATION_ERROR' || err.code === 'INVALID_ARGUMENTS' ? (d.code ?? err.code) : err.code,
+    }));
+  }
+  const field = (details as { field?: string } | undefined)?.field ?? 'task';
+  return [{ field, message: err.message, code: err.code }];
+}
 
 /** Rejects ids that are not task ids (UUIDs, or scheduled-run ids) before any Redis command is sent. */
 export function assertTaskId(taskId: string): void {

@@ -106,6 +106,7 @@ export async function startApiProcess(
     logger,
     taskDefaults: taskDefaultsFrom(settings),
     bodyLimit: settings.BODY_LIMIT,
+    bulkBodyLimit: settings.BULK_BODY_LIMIT,
     trustProxy: parseTrustProxy(settings.TRUST_PROXY),
     limits: {
       redis: connection,

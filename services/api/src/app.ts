@@ -33,6 +33,7 @@ import { schedulesRoutes } from './routes/schedules.js';
 import { taskActionsRoutes } from './routes/task-actions.js';
 import { taskListingRoutes } from './routes/task-listing.js';
 import { argsJsonSchema, tasksRoutes } from './routes/tasks.js';
+import { tasksBulkRoutes } from './routes/tasks-bulk.js';
 import {
   EMAILJS_WEBHOOK_PATH,
   type EmailjsWebhookOptions,
@@ -50,6 +51,8 @@ export interface AppDeps {
   taskDefaults?: Partial<TaskDefaults>;
   /** Largest body, bytes. @defaultValue 262144 */
   bodyLimit?: number;
+  /** Largest body of `POST /api/tasks/enqueue-bulk/`, bytes. @defaultValue 4194304 */
+  bulkBodyLimit?: number;
   /** Fastify `trustProxy`: only behind a proxy you run. @defaultValue false */
   trustProxy?: boolean | string | string[];
   /** Rate limits per API key and per client IP. */
@@ -67,6 +70,13 @@ export interface AppDeps {
   };
   /** A bearer token that may read `/metrics` (`METRICS_TOKEN`), besides the admin login and admin keys. */
   metricsToken?: string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Fields the route adds to the request's one log line (the task id, …). */
+    logFields?: Record<string, unknown>;
+  }
 }
 
 /** The API's Fastify instance type. */
@@ -131,6 +141,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // One line per request: the route may add its outcome (`request.logFields`, e.g. the task id),
+  // so an enqueue costs one log line, not two.
+  app.decorateRequest('logFields', undefined);
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       {
@@ -138,6 +151,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         url: request.routeOptions.url ?? request.url.split('?')[0],
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
+        ...(request.apiKey ? { api_key: request.apiKey.name } : {}),
+        ...request.logFields,
       },
       'request',
     );
@@ -189,6 +204,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     apiKeys: deps.apiKeys,
     taskDefaults: deps.taskDefaults ?? {},
     redisDeadlineMs,
+  });
+  await app.register(tasksBulkRoutes, {
+    queue: deps.queue,
+    apiKeys: deps.apiKeys,
+    redisDeadlineMs,
+    bodyLimit: deps.bulkBodyLimit,
   });
   await app.register(taskActionsRoutes, { queue: deps.queue, apiKeys: deps.apiKeys, redisDeadlineMs });
   await app.register(taskListingRoutes, { queue: deps.queue, apiKeys: deps.apiKeys, redisDeadlineMs });

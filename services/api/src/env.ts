@@ -35,6 +35,8 @@ export const apiSettingsSchema = z
     EMAILJS_RATE_LIMIT_WINDOW: setting.num(1, 86_400).default(60),
     /** Largest request body, bytes. */
     BODY_LIMIT: setting.int(1024, 64 * 1024 * 1024).default(256 * 1024),
+    /** Largest body of `POST /api/tasks/enqueue-bulk/` (up to 1,000 tasks), bytes. */
+    BULK_BODY_LIMIT: setting.int(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
     /** Largest serialized arguments of one task, bytes. */
     TASK_MAX_ARGS_BYTES: setting.int(256, 16 * 1024 * 1024).default(64 * 1024),
     /** Requests one API key may make per window (across replicas: counted in Redis). */

@@ -91,7 +91,7 @@ export function errorHandler(
   }
 
   if (isRedisUnavailable(error)) {
-    request.log.warn({ err: error.message }, 'redis unavailable');
+    request.log.warn({ err: error.message, api_key: request.apiKey?.name }, 'redis unavailable');
     return sendError(
       reply,
       'QUEUE_UNAVAILABLE',
@@ -105,7 +105,7 @@ export function errorHandler(
     return sendError(reply, error.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', 'bad request');
   }
 
-  request.log.error({ err: error }, 'unexpected error');
+  request.log.error({ err: error, api_key: request.apiKey?.name }, 'unexpected error');
   const body: ErrorBody = {
     error: {
       code: 'INTERNAL_ERROR',

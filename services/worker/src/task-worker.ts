@@ -260,7 +260,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   }
 
   async #process(job: Job<TaskJobData>, token?: string, signal?: AbortSignal): Promise<unknown> {
-    const { registry, queue } = this.#opts;
+    const { registry, queue, logger } = this.#opts;
     const taskId = job.id!;
     // BullMQ may hand us a job it fetched just as we began to close: give it back untouched.
     if (this.#shuttingDown) return this.#handBack(job, token);
@@ -285,13 +285,18 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       controller.abort(new AbortReason('cancelled', String(signal?.reason ?? 'cancelled')));
     signal?.addEventListener('abort', onBullAbort, { once: true });
     this.#active.set(taskId, { job, token, controller });
-    const log = this.#taskLog(job).child({ attempt });
+    // The task's child logger is made on first use: most handlers never log,
+    // and a pino child per task is a measurable share of a no-op task's cost.
+    let log: Logger | undefined;
     const context: TaskContext = {
       taskId,
       taskName: job.name,
       attempt,
       maxRetries: (job.opts.attempts ?? 1) - 1,
-      logger: log,
+      get logger() {
+        log ??= logger.child({ task_id: taskId, task: job.name, queue: job.queueName, attempt });
+        return log;
+      },
       signal: controller.signal,
       queue,
     };
@@ -301,7 +306,17 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       timeoutSeconds * 1000,
     );
     this.emit('task:started', { taskId, taskName: job.name, attempt });
-    log.info({ max_attempts: job.opts.attempts ?? 1 }, 'task started');
+    // One line per attempt, without a child logger (cheaper on the hot path); the same fields as #taskLog.
+    logger.info(
+      {
+        task_id: taskId,
+        task: job.name,
+        queue: job.queueName,
+        attempt,
+        max_attempts: job.opts.attempts ?? 1,
+      },
+      'task started',
+    );
     try {
       return await runUntilAborted(() => entry.handler(parsed.data, context), controller.signal);
     } catch (err) {

@@ -39,7 +39,8 @@ export function requireScope(keys: readonly ApiKey[], scope: Scope) {
       );
     }
     request.apiKey = key;
-    request.log = request.log.child({ api_key: key.name });
+    // No child logger per request (it costs on every call): the request's one
+    // log line names the key (see app.ts), as do the error lines.
     if (!key.scopes.has(scope)) return sendError(reply, 'FORBIDDEN', `this key lacks the "${scope}" scope`);
   };
   // The route table reads it: every API-key route must name its scope (see route-table.ts).

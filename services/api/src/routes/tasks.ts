@@ -73,10 +73,13 @@ export const tasksRoutes: FastifyPluginAsyncZod<TasksRoutesOptions> = async (app
         queue.enqueue({ ...body, idempotency_key: body.idempotency_key ?? header }),
         redisDeadlineMs,
       );
-      request.log.info(
-        { task_id: result.taskId, task: result.taskName, created: result.created, status: result.status },
-        result.created ? 'task enqueued' : 'task already enqueued (idempotency key)',
-      );
+      // Logged on the request's line (app.ts onResponse): one line per enqueue.
+      request.logFields = {
+        task_id: result.taskId,
+        task: result.taskName,
+        created: result.created,
+        task_status: result.status,
+      };
       return reply
         .code(result.created ? 201 : 200)
         .send({ task_id: result.taskId, task_name: result.taskName, status: result.status });

@@ -102,6 +102,13 @@ describe('every route × {no key, bad key, wrong scope, right scope}', () => {
     expect(scopeOf('GET', '/api/schedules/')).toBe('tasks:read');
   });
 
+  it('puts the write routes behind tasks:write, the bulk enqueue included', () => {
+    const scopeOf = (method: string, url: string) =>
+      app.routeTable.find((r) => r.method === method && r.url === url)?.scope;
+    expect(scopeOf('POST', '/api/tasks/enqueue/')).toBe('tasks:write');
+    expect(scopeOf('POST', '/api/tasks/enqueue-bulk/')).toBe('tasks:write');
+  });
+
   it('answers 401, 401, 403 and then lets the request through, on every API-key route', async () => {
     const rows: string[] = [];
     for (const route of app.routeTable.filter((r) => r.auth === 'api-key')) {

@@ -162,10 +162,20 @@ const validEnqueue = fc
   )
   .map(({ task, ...rest }) => JSON.stringify({ ...task, ...rest }));
 
+/** Bulk bodies: mostly lists of enqueue bodies (valid or not), sometimes other shapes. */
+const bulkBody = fc.oneof(
+  fc
+    .array(fc.oneof(validEnqueue, enqueueBody), { minLength: 0, maxLength: 8 })
+    .map((items) => `{"tasks":[${items.join(',')}]}`),
+  fc.array(validEnqueue, { minLength: 1, maxLength: 8 }).map((items) => `{"tasks":[${items.join(',')}]}`),
+  fc.jsonValue().map((v) => JSON.stringify({ tasks: v })),
+);
+
 const body = fc.oneof(
   { weight: 3, arbitrary: validEnqueue },
   { weight: 4, arbitrary: enqueueBody },
   { weight: 2, arbitrary: webhookBody },
+  { weight: 2, arbitrary: bulkBody },
   { weight: 2, arbitrary: fc.json() },
   {
     weight: 1,
@@ -245,12 +255,24 @@ const randomRequest = () =>
     extra: extraHeaders,
   });
 
-/** Requests aimed at the two routes that store things, mostly well-formed, so storage is exercised. */
+/** Requests aimed at the routes that store things, mostly well-formed, so storage is exercised. */
 const targetedRequest = fc.oneof(
   fc.record({
     method: fc.constant('POST'),
     url: fc.constantFrom('/api/tasks/enqueue/', '/api/tasks/enqueue'),
     body: fc.oneof(validEnqueue, enqueueBody),
+    contentType: fc.constant('application/json'),
+    auth: fc.constantFrom<Record<string, string>>(
+      { authorization: `Bearer ${KEY}` },
+      { 'x-api-key': KEY },
+      { authorization: `Bearer ${READER}` },
+    ),
+    extra: extraHeaders,
+  }),
+  fc.record({
+    method: fc.constant('POST'),
+    url: fc.constantFrom('/api/tasks/enqueue-bulk/', '/api/tasks/enqueue-bulk'),
+    body: bulkBody,
     contentType: fc.constant('application/json'),
     auth: fc.constantFrom<Record<string, string>>(
       { authorization: `Bearer ${KEY}` },
@@ -355,8 +377,9 @@ describe('fuzzing every route', () => {
           expect(res.body).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/);
         }
         if (res.statusCode === 201 || res.statusCode === 202) {
-          const json = res.json() as { task_id?: string };
+          const json = res.json() as { task_id?: string; tasks?: { task_id: string }[] };
           if (json.task_id) acceptedTaskIds.add(json.task_id);
+          for (const t of json.tasks ?? []) acceptedTaskIds.add(t.task_id);
         }
       }),
       { numRuns: 2500, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },

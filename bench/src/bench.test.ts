@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = mkdtempSync(join(tmpdir(), 'solar-bench-smoke-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+interface Floor {
+  name: string;
+  measured: number;
+  floor: number;
+  kind: 'min' | 'max';
+  holds: boolean;
+}
+
+/**
+ * A smoke run of the bench (BENCH_QUICK=1): it runs end to end and writes
+ * results of the documented shape, with every floor computed. Figures are
+ * never asserted: a CI machine's speed says nothing about the code.
+ */
+describe('pnpm bench (quick smoke run)', () => {
+  it('writes latest.json with every benchmark, the floors and the charts', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@solar-tasks/source', 'src/main.ts'],
+      {
+        cwd: benchDir,
+        env: { ...process.env, BENCH_QUICK: '1', BENCH_RESULTS_DIR: out },
+        encoding: 'utf8',
+        timeout: 220_000,
+      },
+    );
+    expect(run.status, run.stderr.slice(-2000)).toBe(0);
+    expect(run.stdout).toMatch(/floors:/);
+    const r = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
+    expect(r.quick).toBe(true);
+    expect(Object.keys(r.machine)).toEqual(expect.arrayContaining(['cpu', 'cores']));
+    expect(Object.keys(r.versions)).toEqual(expect.arrayContaining(['node', 'redis', 'bullmq']));
+    expect(r.worker_throughput.map((p: { concurrency: number }) => p.concurrency)).toEqual([1, 10, 50]);
+    for (const p of r.worker_throughput) {
+      expect(p.ours.median).toBeGreaterThan(0);
+      expect(p.raw.median).toBeGreaterThan(0);
+      expect(p.ratio).toBeCloseTo(p.ours.median / p.raw.median, 2);
+    }
+    for (const section of [r.http_ingest, r.bulk_ingest]) {
+      expect(section.ours.requestsPerSecond.median).toBeGreaterThan(0);
+      expect(section.ours.errors).toBe(0);
+      expect(section.ratio).toBeGreaterThan(0);
+    }
+    for (const side of [r.latency.ours, r.latency.raw, r.latency.delayed]) {
+      expect(side.samples).toBeGreaterThan(0);
+      expect(side.p50).toBeLessThanOrEqual(side.p99);
+    }
+    expect(r.footprint.redis_bytes_per_finished_task).toBeGreaterThan(0);
+    expect(r.footprint.worker_rss_mb).toBeGreaterThan(0);
+    expect(r.scaling.length).toBeGreaterThanOrEqual(2);
+    for (const s of r.scaling) expect(s.ours.redisCpu).toBeGreaterThanOrEqual(0);
+    const floors = r.floors as Floor[];
+    expect(floors.map((f) => f.name)).toHaveLength(5);
+    for (const f of floors) {
+      expect(typeof f.measured).toBe('number');
+      expect(f.holds).toBe(f.kind === 'min' ? f.measured >= f.floor : f.measured <= f.floor);
+    }
+    for (const svg of ['throughput-concurrency.svg', 'throughput-workers.svg', 'latency.svg']) {
+      expect(existsSync(join(out, svg)), svg).toBe(true);
+      expect(readFileSync(join(out, svg), 'utf8')).toMatch(
+        /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/,
+      );
+    }
+  });
+});

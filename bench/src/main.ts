@@ -1,0 +1,691 @@
+// `pnpm bench`: our worker and API side by side with raw BullMQ, on a
+// redis-server the bench starts, alternating, several rounds. Writes
+// bench/results/latest.json and SVG charts, prints a table. BENCH_QUICK=1 is
+// a short smoke run (CI); see docs/performance.md for the method.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type RedisServer, startRedisServer } from '@solar-tasks/testing';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import {
+  API_KEY,
+  type ChildMessage,
+  cpuSecondsOf,
+  latencySummary,
+  memoryOf,
+  now,
+  PREFIX,
+  QUEUE,
+  RAW_JOB_OPTIONS,
+  round,
+  type Summary,
+  sleep,
+  summarize,
+} from './common.js';
+import { barChart, OURS, RAW } from './svg.js';
+import { oursQueue, oursWorker, rawQueue, rawWorker } from './workers.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const benchDir = resolve(here, '..');
+const QUICK = process.env.BENCH_QUICK === '1';
+const num = (name: string, full: number, quick: number) =>
+  process.env[name] ? Number(process.env[name]) : QUICK ? quick : full;
+
+/** Sizes of the run: the full bench, or the quick smoke (BENCH_QUICK=1). */
+export const config = {
+  rounds: num('BENCH_ROUNDS', 3, 1),
+  workerTasks: num('BENCH_TASKS', 20_000, 1500),
+  workerTasksC1: num('BENCH_TASKS_C1', 4000, 400),
+  concurrencies: [1, 10, 50],
+  httpRounds: num('BENCH_HTTP_ROUNDS', 2, 1),
+  httpSeconds: num('BENCH_HTTP_SECONDS', 10, 1),
+  httpConnections: num('BENCH_HTTP_CONNECTIONS', 50, 10),
+  bulkBatch: num('BENCH_BULK_BATCH', 500, 100),
+  bulkConnections: 10,
+  bulkSeconds: num('BENCH_BULK_SECONDS', 5, 1),
+  latencyRate: 500,
+  latencySeconds: num('BENCH_LATENCY_SECONDS', 6, 1),
+  delayedTasks: num('BENCH_DELAYED_TASKS', 500, 50),
+  scaleTasks: num('BENCH_SCALE_TASKS', 20_000, 1500),
+  scaleWorkers: QUICK ? [1, 2] : [1, 2, 4],
+  scaleConcurrency: 50,
+};
+const resultsDir = resolve(process.env.BENCH_RESULTS_DIR ?? join(benchDir, 'results'));
+const work = mkdtempSync(join(tmpdir(), 'solar-bench-'));
+const logFile = (name: string) => join(work, `${name}.log`);
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+// ---------------------------------------------------------------- processes
+
+interface Child {
+  proc: ChildProcess;
+  ready: Promise<ChildMessage & { type: 'ready' }>;
+  next(type: ChildMessage['type']): Promise<ChildMessage>;
+  send(m: { type: string }): void;
+  stop(): Promise<void>;
+}
+
+function child(script: string, args: string[]): Child {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@solar-tasks/source', join(here, script), ...args],
+    {
+      cwd: benchDir,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  const waiters: { type: string; resolve: (m: ChildMessage) => void; reject: (e: Error) => void }[] = [];
+  proc.on('message', (m: ChildMessage) => {
+    const i = waiters.findIndex((w) => w.type === m.type);
+    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(m);
+  });
+  proc.once('exit', (code) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`${script} exited (${code}) before "${w.type}"`));
+  });
+  const next = (type: ChildMessage['type']) =>
+    new Promise<ChildMessage>((resolveP, reject) => {
+      waiters.push({ type, resolve: resolveP, reject });
+    });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  return {
+    proc,
+    ready: next('ready') as Promise<ChildMessage & { type: 'ready' }>,
+    next,
+    send: (m) => proc.send(m),
+    async stop() {
+      if (proc.exitCode !== null) return;
+      proc.send({ type: 'stop' });
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+// ---------------------------------------------------------------- helpers
+
+let redis: RedisServer;
+let ctl: Redis;
+
+async function until(
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const t0 = Date.now();
+  while (!(await done())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out: ${what}`);
+    await sleep(2);
+  }
+}
+
+async function usedMemory(): Promise<number> {
+  const info = await ctl.info('memory');
+  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? 0);
+}
+
+/** Fills our queue with `n` no-op tasks (through our bulk enqueue: our job shape). */
+async function fillOurs(n: number): Promise<void> {
+  const { queue, connection } = oursQueue(redis.url);
+  await queue.waitUntilReady();
+  for (let i = 0; i < n; i += 1000) {
+    const items = [];
+    for (let j = i; j < Math.min(n, i + 1000); j++) items.push({ task_name: 'bench_noop', kwargs: { n: j } });
+    await queue.enqueueBulk(items);
+  }
+  await queue.close();
+  connection.disconnect();
+}
+
+/** Fills the raw BullMQ queue with `n` jobs. */
+async function fillRaw(n: number): Promise<void> {
+  const { queue, connection } = rawQueue(redis.url);
+  for (let i = 0; i < n; i += 1000) {
+    const jobs = [];
+    for (let j = i; j < Math.min(n, i + 1000); j++)
+      jobs.push({ name: 'bench_noop', data: { n: j }, opts: RAW_JOB_OPTIONS });
+    await queue.addBulk(jobs);
+  }
+  await queue.close();
+  connection.disconnect();
+}
+
+const fill = (kind: Kind, n: number) => (kind === 'ours' ? fillOurs(n) : fillRaw(n));
+type Kind = 'ours' | 'raw';
+/** Alternates which side goes first from round to round. */
+const order = (round: number): Kind[] => (round % 2 === 0 ? ['ours', 'raw'] : ['raw', 'ours']);
+
+// ---------------------------------------------------------------- 1. worker throughput
+
+interface WorkerPoint {
+  concurrency: number;
+  tasks: number;
+  ours: Summary;
+  raw: Summary;
+  ratio: number;
+}
+
+async function workerThroughput(): Promise<{
+  points: WorkerPoint[];
+  bytesPerTask: { ours: number; raw: number };
+}> {
+  const points: WorkerPoint[] = [];
+  const bytes: Record<Kind, number[]> = { ours: [], raw: [] };
+  for (const concurrency of config.concurrencies) {
+    const tasks = concurrency === 1 ? config.workerTasksC1 : config.workerTasks;
+    const runs: Record<Kind, number[]> = { ours: [], raw: [] };
+    for (let r = 0; r < config.rounds; r++) {
+      for (const kind of order(r)) {
+        await ctl.flushall();
+        const before = await usedMemory();
+        await fill(kind, tasks);
+        const w =
+          kind === 'ours'
+            ? oursWorker(redis.url, concurrency, logFile('worker-inproc'))
+            : rawWorker(redis.url, concurrency);
+        const t0 = now();
+        await w.start();
+        await until(`${kind} drains ${tasks}`, () => w.completed >= tasks);
+        const seconds = (now() - t0) / 1000;
+        await w.close();
+        runs[kind].push(tasks / seconds);
+        if (concurrency === 50) bytes[kind].push(((await usedMemory()) - before) / tasks);
+        log(`worker c=${concurrency} ${kind}: ${Math.round(tasks / seconds)} tasks/s`);
+      }
+    }
+    const ours = summarize(runs.ours);
+    const raw = summarize(runs.raw);
+    points.push({ concurrency, tasks, ours, raw, ratio: round(ours.median / raw.median) });
+  }
+  const med = (xs: number[]) => summarize(xs).median;
+  return { points, bytesPerTask: { ours: Math.round(med(bytes.ours)), raw: Math.round(med(bytes.raw)) } };
+}
+
+// ---------------------------------------------------------------- 2. HTTP ingest
+
+interface HttpSide {
+  requestsPerSecond: Summary;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+async function cannon(port: number, path: string, body: string, connections: number, seconds: number) {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+    body,
+  });
+  return {
+    rps: result.requests.total / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+  };
+}
+
+async function httpIngest(apis: Record<Kind, number>) {
+  const single = JSON.stringify({ task_name: 'bench_noop', kwargs: { n: 1 } });
+  const bulk = JSON.stringify({
+    tasks: Array.from({ length: config.bulkBatch }, (_, n) => ({ task_name: 'bench_noop', kwargs: { n } })),
+  });
+  const singleRuns: Record<Kind, Awaited<ReturnType<typeof cannon>>[]> = { ours: [], raw: [] };
+  const bulkRuns: Record<Kind, Awaited<ReturnType<typeof cannon>>[]> = { ours: [], raw: [] };
+  for (let r = 0; r < config.httpRounds; r++) {
+    for (const kind of order(r)) {
+      await ctl.flushall();
+      const res = await cannon(
+        apis[kind],
+        '/api/tasks/enqueue/',
+        single,
+        config.httpConnections,
+        config.httpSeconds,
+      );
+      singleRuns[kind].push(res);
+      log(`http ${kind}: ${Math.round(res.rps)} req/s, p99 ${res.p99} ms, errors ${res.errors}`);
+    }
+    for (const kind of order(r)) {
+      await ctl.flushall();
+      const res = await cannon(
+        apis[kind],
+        '/api/tasks/enqueue-bulk/',
+        bulk,
+        config.bulkConnections,
+        config.bulkSeconds,
+      );
+      bulkRuns[kind].push(res);
+      log(`bulk ${kind}: ${Math.round(res.rps * config.bulkBatch)} tasks/s, errors ${res.errors}`);
+    }
+  }
+  await ctl.flushall();
+  const side = (runs: Awaited<ReturnType<typeof cannon>>[], scale = 1): HttpSide => ({
+    requestsPerSecond: summarize(runs.map((x) => x.rps * scale)),
+    p50Ms: summarize(runs.map((x) => x.p50)).median,
+    p99Ms: summarize(runs.map((x) => x.p99)).median,
+    errors: runs.reduce((a, x) => a + x.errors, 0),
+  });
+  const ingest = { ours: side(singleRuns.ours), bare: side(singleRuns.raw) };
+  const bulkSides = {
+    ours: side(bulkRuns.ours, config.bulkBatch),
+    raw: side(bulkRuns.raw, config.bulkBatch),
+  };
+  return {
+    ingest: {
+      connections: config.httpConnections,
+      seconds: config.httpSeconds,
+      ...ingest,
+      ratio: round(ingest.ours.requestsPerSecond.median / ingest.bare.requestsPerSecond.median),
+    },
+    bulk: {
+      batch: config.bulkBatch,
+      connections: config.bulkConnections,
+      seconds: config.bulkSeconds,
+      unit: 'tasks/s',
+      ...bulkSides,
+      ratio: round(bulkSides.ours.requestsPerSecond.median / bulkSides.raw.requestsPerSecond.median),
+    },
+  };
+}
+
+// ---------------------------------------------------------------- 3. latency
+
+/** Calls `fire` at a fixed rate (open loop) for `seconds`; returns how many were fired. */
+async function atRate(rate: number, seconds: number, fire: (i: number) => void): Promise<number> {
+  const t0 = now();
+  let sent = 0;
+  while (now() - t0 < seconds * 1000) {
+    const due = Math.floor(((now() - t0) * rate) / 1000);
+    while (sent < due) fire(sent++);
+    await sleep(1);
+  }
+  return sent;
+}
+
+async function collect(worker: Child, want: (s: { latency: number[]; lateness: number[] }) => boolean) {
+  for (let i = 0; ; i++) {
+    worker.send({ type: 'report' });
+    const s = (await worker.next('samples')) as ChildMessage & { type: 'samples' };
+    if (want(s) || i > 100) return s;
+    await sleep(100);
+  }
+}
+
+async function latency(oursApiPort: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const out: Record<string, unknown> = { rate: config.latencyRate, seconds: config.latencySeconds };
+  for (const kind of ['ours', 'raw'] as Kind[]) {
+    await ctl.flushall();
+    const w = child('worker-child.ts', [kind, redis.url, '10', logFile(`latency-${kind}`)]);
+    await w.ready;
+    w.send({ type: 'go' });
+    await sleep(500);
+    let sent: number;
+    let errors = 0;
+    const answered: number[] = [];
+    if (kind === 'ours') {
+      sent = await atRate(config.latencyRate, config.latencySeconds, (n) => {
+        const t = now();
+        const body = JSON.stringify({ task_name: 'bench_noop', kwargs: { n, sent_at: t } });
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: oursApiPort,
+            path: '/api/tasks/enqueue/',
+            method: 'POST',
+            agent,
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+              authorization: `Bearer ${API_KEY}`,
+            },
+          },
+          (res) => {
+            if (res.statusCode !== 201) errors++;
+            res.resume();
+            res.on('end', () => answered.push(now() - t));
+          },
+        );
+        req.on('error', () => errors++);
+        req.end(body);
+      });
+    } else {
+      const { queue, connection } = rawQueue(redis.url);
+      await queue.waitUntilReady();
+      sent = await atRate(config.latencyRate, config.latencySeconds, (n) => {
+        const t = now();
+        void queue.add('bench_noop', { n, sent_at: t }, RAW_JOB_OPTIONS).then(
+          () => answered.push(now() - t),
+          () => errors++,
+        );
+      });
+      await sleep(200);
+      await queue.close();
+      connection.disconnect();
+    }
+    const s = await collect(w, (x) => x.latency.length >= sent - errors);
+    const result: Record<string, unknown> = {
+      sent,
+      errors,
+      ...latencySummary(s.latency),
+      // How long the enqueue call itself took (HTTP answer, or queue.add resolving).
+      enqueue_call: latencySummary(answered),
+    };
+    log(
+      `latency ${kind}: p50 ${result.p50} ms, p99 ${result.p99} ms (${s.latency.length}/${sent}); enqueue call p50 ${latencySummary(answered).p50} ms, p99 ${latencySummary(answered).p99} ms`,
+    );
+    if (kind === 'ours') {
+      // Delayed tasks: due 1–3 s from now; lateness = handler start − due time.
+      const { queue, connection } = oursQueue(redis.url);
+      await queue.waitUntilReady();
+      const items = Array.from({ length: config.delayedTasks }, (_, n) => {
+        const countdown = 1 + (2 * n) / config.delayedTasks;
+        return { task_name: 'bench_noop', kwargs: { n, due_at: Date.now() + countdown * 1000 }, countdown };
+      });
+      for (let i = 0; i < items.length; i += 1000) await queue.enqueueBulk(items.slice(i, i + 1000));
+      const d = await collect(w, (x) => x.lateness.length >= items.length);
+      await queue.close();
+      connection.disconnect();
+      out.delayed = { tasks: items.length, ...latencySummary(d.lateness) };
+      log(
+        `delayed lateness: p50 ${latencySummary(d.lateness).p50} ms, p99 ${latencySummary(d.lateness).p99} ms`,
+      );
+    }
+    out[kind] = result;
+    out[`${kind}Samples`] = s.latency;
+    await w.stop();
+  }
+  agent.destroy();
+  return out as {
+    rate: number;
+    ours: ReturnType<typeof latencySummary>;
+    raw: ReturnType<typeof latencySummary>;
+    delayed: ReturnType<typeof latencySummary>;
+    oursSamples?: number[];
+    rawSamples?: number[];
+  };
+}
+
+// ---------------------------------------------------------------- 5. scaling
+
+async function scaling() {
+  const points: {
+    workers: number;
+    ours: { tasksPerSecond: number; redisCpu: number; workerRssMb: number };
+    raw: { tasksPerSecond: number; redisCpu: number; workerRssMb: number };
+  }[] = [];
+  for (const [i, workers] of config.scaleWorkers.entries()) {
+    const point: Record<string, { tasksPerSecond: number; redisCpu: number; workerRssMb: number }> = {};
+    for (const kind of order(i)) {
+      await ctl.flushall();
+      await fill(kind, config.scaleTasks);
+      const children = Array.from({ length: workers }, (_, k) =>
+        child('worker-child.ts', [
+          kind,
+          redis.url,
+          String(config.scaleConcurrency),
+          logFile(`scale-${kind}-${k}`),
+        ]),
+      );
+      await Promise.all(children.map((c) => c.ready));
+      const key =
+        kind === 'ours' ? `${PREFIX}:{${QUEUE}}:${QUEUE}:completed` : `rawbench:{raw}:raw:completed`;
+      const cpu0 = cpuSecondsOf(redis.process.pid!);
+      const t0 = now();
+      for (const c of children) c.send({ type: 'go' });
+      let peak = 0;
+      await until(`${workers} ${kind} workers drain`, async () => {
+        await sleep(20);
+        for (const c of children) peak = Math.max(peak, memoryOf(c.proc.pid!).rss);
+        return (await ctl.zcard(key)) >= config.scaleTasks;
+      });
+      const seconds = (now() - t0) / 1000;
+      const cpu = cpuSecondsOf(redis.process.pid!) - cpu0;
+      await Promise.all(children.map((c) => c.stop()));
+      point[kind] = {
+        tasksPerSecond: Math.round(config.scaleTasks / seconds),
+        redisCpu: round(cpu / seconds, 2),
+        workerRssMb: round(peak / 2 ** 20, 1),
+      };
+      log(
+        `scale ${workers}×${kind}: ${point[kind]!.tasksPerSecond} tasks/s, Redis CPU ${Math.round(point[kind]!.redisCpu * 100)}%`,
+      );
+    }
+    points.push({ workers, ours: point.ours!, raw: point.raw! });
+  }
+  return points;
+}
+
+// ---------------------------------------------------------------- output
+
+function versionOf(pkg: string): string {
+  try {
+    return (
+      JSON.parse(readFileSync(join(benchDir, 'node_modules', pkg, 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function floor(name: string, measured: number, limit: number, kind: 'min' | 'max') {
+  return {
+    name,
+    measured,
+    floor: limit,
+    kind,
+    holds: kind === 'min' ? measured >= limit : measured <= limit,
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n');
+}
+
+async function main() {
+  const started = Date.now();
+  mkdirSync(resultsDir, { recursive: true });
+  redis = await startRedisServer({ extraArgs: ['--maxmemory-policy', 'noeviction'] });
+  ctl = new Redis(redis.url);
+  const redisVersion = /^redis_version:(\S+)/m.exec(await ctl.info('server'))?.[1] ?? 'unknown';
+  log(`redis-server ${redisVersion} on ${redis.url}; ${QUICK ? 'quick smoke run' : 'full run'}`);
+  const load = loadavg();
+  const apis: Child[] = [];
+  try {
+    const worker = await workerThroughput();
+    const oursApi = child('api-child.ts', ['ours', redis.url, logFile('api')]);
+    const bareApi = child('api-child.ts', ['bare', redis.url, logFile('api-bare')]);
+    apis.push(oursApi, bareApi);
+    const ports = { ours: (await oursApi.ready).port!, raw: (await bareApi.ready).port! };
+    const http = await httpIngest(ports);
+    const lat = await latency(ports.ours);
+    const apiRss = memoryOf(oursApi.proc.pid!).peak;
+    const bareRss = memoryOf(bareApi.proc.pid!).peak;
+    await Promise.all(apis.map((a) => a.stop()));
+    const scale = await scaling();
+    const c50 = worker.points.find((p) => p.concurrency === 50)!;
+    const { oursSamples: _o, rawSamples: _r, ...latencyFigures } = lat;
+    const results = {
+      generated_at: new Date().toISOString(),
+      quick: QUICK,
+      command: QUICK ? 'BENCH_QUICK=1 pnpm bench' : 'pnpm bench',
+      duration_s: 0,
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        memory_gb: round(totalmem() / 2 ** 30, 1),
+        os: `${process.platform} ${release()}`,
+        load_average_at_start: load.map((x) => round(x, 2)),
+      },
+      versions: {
+        node: process.versions.node,
+        redis: redisVersion,
+        bullmq: versionOf('bullmq'),
+        ioredis: versionOf('ioredis'),
+        fastify: versionOf('fastify'),
+        autocannon: versionOf('autocannon'),
+      },
+      config,
+      worker_throughput: worker.points,
+      http_ingest: http.ingest,
+      bulk_ingest: http.bulk,
+      latency: latencyFigures,
+      footprint: {
+        worker_rss_mb: scale[0]?.ours.workerRssMb ?? 0,
+        raw_worker_rss_mb: scale[0]?.raw.workerRssMb ?? 0,
+        api_rss_mb: round(apiRss / 2 ** 20, 1),
+        bare_api_rss_mb: round(bareRss / 2 ** 20, 1),
+        redis_bytes_per_finished_task: worker.bytesPerTask.ours,
+        raw_redis_bytes_per_finished_task: worker.bytesPerTask.raw,
+      },
+      scaling: scale,
+      floors: [
+        floor('worker throughput at concurrency 50, ours ÷ raw', c50.ratio, 0.9, 'min'),
+        floor('HTTP ingest, ours ÷ bare Fastify + queue.add', http.ingest.ratio, 0.8, 'min'),
+        floor('bulk ingest, ours ÷ bare Fastify + addBulk', http.bulk.ratio, 0.75, 'min'),
+        floor('latency p50 at 500 tasks/s, ms', lat.ours.p50, 2, 'max'),
+        floor('latency p99 at 500 tasks/s, ms', lat.ours.p99, 10, 'max'),
+      ],
+    };
+    results.duration_s = Math.round((Date.now() - started) / 1000);
+    writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeCharts(results);
+    printTable(results);
+  } finally {
+    await Promise.all(apis.map((a) => a.stop().catch(() => {})));
+    ctl.disconnect();
+    await redis.stop({ removeData: true });
+  }
+}
+
+type Results = {
+  machine: { cores: number; cpu: string };
+  generated_at: string;
+  worker_throughput: WorkerPoint[];
+  scaling: Awaited<ReturnType<typeof scaling>>;
+  latency: { ours: ReturnType<typeof latencySummary>; raw: ReturnType<typeof latencySummary> };
+};
+
+/** The SVG charts, from the results alone (`BENCH_CHARTS_ONLY=1` redraws them from latest.json). */
+export function writeCharts(r: Results) {
+  const note = `${r.machine.cores} cores, ${r.machine.cpu}; ${r.generated_at.slice(0, 16)}Z`;
+  const series = [OURS, RAW];
+  writeFileSync(
+    join(resultsDir, 'throughput-concurrency.svg'),
+    barChart({
+      title: 'Worker throughput vs concurrency (one process, no-op tasks)',
+      yLabel: 'tasks/s (median)',
+      series,
+      note,
+      groups: r.worker_throughput.map((p) => ({
+        label: `concurrency ${p.concurrency}`,
+        values: { [OURS.name]: p.ours.median, [RAW.name]: p.raw.median },
+      })),
+    }),
+  );
+  writeFileSync(
+    join(resultsDir, 'throughput-workers.svg'),
+    barChart({
+      title: 'Throughput vs worker processes (concurrency 50 each)',
+      yLabel: 'tasks/s',
+      series,
+      note,
+      groups: r.scaling.map((p) => ({
+        label: `${p.workers} process${p.workers > 1 ? 'es' : ''}\nRedis CPU ${Math.round(p.ours.redisCpu * 100)}% / ${Math.round(p.raw.redisCpu * 100)}%`,
+        values: { [OURS.name]: p.ours.tasksPerSecond, [RAW.name]: p.raw.tasksPerSecond },
+      })),
+    }),
+  );
+  writeFileSync(
+    join(resultsDir, 'latency.svg'),
+    barChart({
+      title: 'Enqueue → handler start at 500 tasks/s (ours: over HTTP; raw: queue.add)',
+      yLabel: 'ms',
+      series: [
+        { name: 'Solar Tasks (HTTP)', color: OURS.color },
+        { name: 'raw BullMQ add', color: RAW.color },
+      ],
+      note,
+      groups: [50, 75, 90, 95, 99].map((p) => ({
+        label: `p${p}`,
+        values: {
+          'Solar Tasks (HTTP)': r.latency.ours[`p${p}` as 'p50'],
+          'raw BullMQ add': r.latency.raw[`p${p}` as 'p50'],
+        },
+      })),
+    }),
+  );
+}
+
+function printTable(r: Awaited<ReturnType<typeof JSON.parse>>) {
+  const rows: string[][] = [['benchmark', 'Solar Tasks', 'raw / bare', 'ratio']];
+  for (const p of r.worker_throughput as WorkerPoint[])
+    rows.push([
+      `worker tasks/s, concurrency ${p.concurrency}`,
+      `${Math.round(p.ours.median)} (${Math.round(p.ours.min)}–${Math.round(p.ours.max)})`,
+      `${Math.round(p.raw.median)} (${Math.round(p.raw.min)}–${Math.round(p.raw.max)})`,
+      String(p.ratio),
+    ]);
+  const h = r.http_ingest;
+  rows.push([
+    `HTTP enqueue req/s (${h.connections} conn)`,
+    `${Math.round(h.ours.requestsPerSecond.median)} p99 ${h.ours.p99Ms} ms`,
+    `${Math.round(h.bare.requestsPerSecond.median)} p99 ${h.bare.p99Ms} ms`,
+    String(h.ratio),
+  ]);
+  const b = r.bulk_ingest;
+  rows.push([
+    `bulk enqueue tasks/s (${b.batch}/request)`,
+    String(Math.round(b.ours.requestsPerSecond.median)),
+    String(Math.round(b.raw.requestsPerSecond.median)),
+    String(b.ratio),
+  ]);
+  const l = r.latency;
+  rows.push([
+    'latency p50 / p95 / p99 ms @500/s',
+    `${l.ours.p50} / ${l.ours.p95} / ${l.ours.p99}`,
+    `${l.raw.p50} / ${l.raw.p95} / ${l.raw.p99}`,
+    '',
+  ]);
+  rows.push(['delayed-task lateness p50 / p99 ms', `${l.delayed.p50} / ${l.delayed.p99}`, '', '']);
+  for (const s of r.scaling)
+    rows.push([
+      `${s.workers} worker process(es) tasks/s (Redis CPU)`,
+      `${s.ours.tasksPerSecond} (${Math.round(s.ours.redisCpu * 100)}%)`,
+      `${s.raw.tasksPerSecond} (${Math.round(s.raw.redisCpu * 100)}%)`,
+      String(round(s.ours.tasksPerSecond / s.raw.tasksPerSecond)),
+    ]);
+  const f = r.footprint;
+  rows.push(['worker RSS MB under load', String(f.worker_rss_mb), String(f.raw_worker_rss_mb), '']);
+  rows.push(['API RSS MB under load', String(f.api_rss_mb), String(f.bare_api_rss_mb), '']);
+  rows.push([
+    'Redis bytes per finished task',
+    String(f.redis_bytes_per_finished_task),
+    String(f.raw_redis_bytes_per_finished_task),
+    '',
+  ]);
+  process.stdout.write(`\n${table(rows)}\n\nfloors:\n`);
+  for (const fl of r.floors)
+    process.stdout.write(
+      `  ${fl.holds ? 'holds' : 'MISSED'}  ${fl.name}: ${fl.measured} (${fl.kind === 'min' ? '≥' : '≤'} ${fl.floor})\n`,
+    );
+  process.stdout.write(`\n${r.command}: ${r.duration_s} s; written to ${join(resultsDir, 'latest.json')}\n`);
+}
+
+if (process.env.BENCH_CHARTS_ONLY === '1') {
+  writeCharts(JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')) as Results);
+} else {
+  await main();
+}
