@@ -76,6 +76,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Fields the route adds to the request's one log line (the task id, …). */
     logFields?: Record<string, unknown>;
+    /** The message of that line, when the route names its outcome (`task enqueued`); else `request`. */
+    logMessage?: string;
   }
 }
 
@@ -144,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // One line per request: the route may add its outcome (`request.logFields`, e.g. the task id),
   // so an enqueue costs one log line, not two.
   app.decorateRequest('logFields', undefined);
+  app.decorateRequest('logMessage', undefined);
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       {
@@ -154,7 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         ...(request.apiKey ? { api_key: request.apiKey.name } : {}),
         ...request.logFields,
       },
-      'request',
+      request.logMessage ?? 'request',
     );
   });
 

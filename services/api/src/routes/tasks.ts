@@ -80,6 +80,7 @@ export const tasksRoutes: FastifyPluginAsyncZod<TasksRoutesOptions> = async (app
         created: result.created,
         task_status: result.status,
       };
+      request.logMessage = result.created ? 'task enqueued' : 'task already enqueued (idempotency key)';
       return reply
         .code(result.created ? 201 : 200)
         .send({ task_id: result.taskId, task_name: result.taskName, status: result.status });
