@@ -3,7 +3,6 @@ import { createLogger } from '@solar-tasks/runtime';
 import { TaskRegistry, TaskWorker } from '@solar-tasks/worker';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { catalog, noopTask, now, PREFIX, QUEUE, RAW_PREFIX, RAW_QUEUE } from './common.js';
 
 /** Latency samples a worker's handler records (ms). */
@@ -36,10 +35,11 @@ export function oursWorker(redisUrl: string, concurrency: number, logFile: strin
   const logger = createLogger({
     name: 'worker',
     level: 'info',
-    destination: pino.destination({ dest: logFile, sync: false }),
+    dest: logFile,
   });
   const samples: Samples = { latency: [], lateness: [] };
-  const registry = new TaskRegistry().register(noopTask, (args) => {
+  // Async like the raw processor below (and like real handlers): the timeout and cancellation path is measured.
+  const registry = new TaskRegistry().register(noopTask, async (args) => {
     record(samples, args);
     return null;
   });

@@ -29,13 +29,22 @@ export interface CreateLoggerOptions {
   level: string;
   /** Write asynchronously (buffered); the default outside tests. */
   async?: boolean;
-  /** Where to write; stdout by default. */
+  /** Where to write: a stream of your own (tests), used as is. */
   destination?: pino.DestinationStream;
+  /** Where the default destination writes: a file descriptor or a file path. @defaultValue 1 (stdout) */
+  dest?: number | string;
 }
 
+/** Bytes the asynchronous destination gathers before a write (fewer write(2) calls under load). */
+const LOG_BUFFER_BYTES = 4096;
+/** A quiet process's lines still leave the buffer within this long. */
+const LOG_FLUSH_INTERVAL_MS = 250;
+
 /**
- * A pino logger with secrets redacted. Asynchronous by default: a synchronous
- * write per line would put `write(2)` on every task's hot path.
+ * A pino logger with secrets redacted. Asynchronous and buffered by default: a
+ * synchronous write per line would put `write(2)` on every task's hot path.
+ * Lines are written once 4 KiB have gathered or every 250 ms, and flushed when
+ * the process exits (pino's exit hook); a SIGKILL can lose the last 250 ms.
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const config: LoggerOptions = {
@@ -46,12 +55,13 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
-  const destination =
-    options.destination ??
-    pino.destination({
-      dest: 1,
-      sync: options.async === false,
-    });
+  if (options.destination) return pino(config, options.destination);
+  const sync = options.async === false;
+  const destination = pino.destination({
+    dest: options.dest ?? 1,
+    sync,
+    ...(sync ? {} : { minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS }),
+  });
   return pino(config, destination);
 }
 

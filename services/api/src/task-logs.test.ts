@@ -7,14 +7,14 @@ import { type Stack, startStack } from './test-support/stack.js';
 type Line = Record<string, unknown> & { msg: string; service: string };
 
 /** A logger like production's (JSON lines, redaction), writing into `lines`. */
-function capture(name: string, lines: Line[]) {
+function capture(name: string, lines: Line[], level = 'info') {
   const destination = new Writable({
     write(chunk, _enc, done) {
       for (const text of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(text) as Line);
       done();
     },
   });
-  return createLogger({ name, level: 'info', destination });
+  return createLogger({ name, level, destination });
 }
 
 let stack: Stack | undefined;
@@ -43,7 +43,8 @@ describe('task logs', () => {
     const lines: Line[] = [];
     stack = await startStack(testRedisUrl(), {
       apiLogger: capture('api', lines),
-      workerLogger: capture('worker', lines),
+      // At debug, so each attempt's `task started` line is in the story too.
+      workerLogger: capture('worker', lines, 'debug'),
     });
     const s = stack;
     const flaky = await enqueue(s, { task_name: 'flaky', kwargs: { fail_times: 1 }, retry_delay: 0.05 });

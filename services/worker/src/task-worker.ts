@@ -47,7 +47,7 @@ class AbortReason extends Error {
 interface ActiveTask {
   job: Job<TaskJobData>;
   token: string | undefined;
-  controller: AbortController;
+  control: AttemptControl;
 }
 
 /** Events a TaskWorker emits (tests and metrics listen). */
@@ -78,6 +78,12 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   #presenceTimer: NodeJS.Timeout | undefined;
   #beating = false;
+  /**
+   * The logger of the lines every task writes (`task started`, `task completed`):
+   * their fields are our own ids, names and numbers, never a secret, so they skip
+   * pino's redaction pass, which is most of a line's cost.
+   */
+  readonly #lifecycleLog: Logger;
 
   constructor(options: TaskWorkerOptions) {
     super();
@@ -99,6 +105,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     if (!(opts.shutdownGraceMs >= 0))
       throw new RangeError(`shutdownGraceMs must be >= 0, got ${opts.shutdownGraceMs}`);
     this.#opts = opts;
+    this.#lifecycleLog = opts.logger.child({}, { redact: [] });
     this.queues =
       options.queues && options.queues.length > 0 ? [...options.queues] : options.queue.catalog.queues();
     options.registry.assertCovers(options.queue.catalog, this.queues);
@@ -111,7 +118,10 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     for (const name of this.queues) {
       const worker = new Worker<TaskJobData>(
         name,
-        (job, token, signal) => this.#process(job, token, signal),
+        // Two parameters on purpose: BullMQ makes an AbortController per job for a processor
+        // that takes a third (its signal), and only its cancelJob() would abort it, which we
+        // never call: cancels, timeouts and shutdown go through our own AttemptControl.
+        (job, token) => this.#process(job, token),
         {
           connection,
           prefix: queue.keys.queuePrefix(name),
@@ -206,7 +216,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     if (!finished) {
       // Each processor hands its task back (see #process) and BullMQ's close completes.
       for (const task of this.#active.values())
-        task.controller.abort(new AbortReason('shutdown', 'worker shutting down'));
+        task.control.abort(new AbortReason('shutdown', 'worker shutting down'));
       await closing;
     }
     if (this.#handedBack.length > 0)
@@ -252,14 +262,14 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       const task = taskId ? this.#active.get(taskId) : undefined;
       if (task) {
         this.#taskLog(task.job).info({ reason }, 'cancelling running task');
-        task.controller.abort(new AbortReason('cancelled', reason));
+        task.control.abort(new AbortReason('cancelled', reason));
       }
     });
     await subscriber.subscribe(queue.cancelChannel);
     this.#subscriber = subscriber;
   }
 
-  async #process(job: Job<TaskJobData>, token?: string, signal?: AbortSignal): Promise<unknown> {
+  async #process(job: Job<TaskJobData>, token?: string): Promise<unknown> {
     const { registry, queue, logger } = this.#opts;
     const taskId = job.id!;
     // BullMQ may hand us a job it fetched just as we began to close: give it back untouched.
@@ -280,11 +290,8 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       );
     }
 
-    const controller = new AbortController();
-    const onBullAbort = () =>
-      controller.abort(new AbortReason('cancelled', String(signal?.reason ?? 'cancelled')));
-    signal?.addEventListener('abort', onBullAbort, { once: true });
-    this.#active.set(taskId, { job, token, controller });
+    const attemptControl = new AttemptControl();
+    this.#active.set(taskId, { job, token, control: attemptControl });
     // The task's child logger is made on first use: most handlers never log,
     // and a pino child per task is a measurable share of a no-op task's cost.
     let log: Logger | undefined;
@@ -297,28 +304,28 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
         log ??= logger.child({ task_id: taskId, task: job.name, queue: job.queueName, attempt });
         return log;
       },
-      signal: controller.signal,
+      get signal() {
+        return attemptControl.signal;
+      },
       queue,
     };
     const timeoutSeconds = data.timeout ?? entry.definition.defaults.timeout ?? 30;
-    const timer = setTimeout(
-      () => controller.abort(new TaskTimeoutError(timeoutSeconds)),
-      timeoutSeconds * 1000,
-    );
     this.emit('task:started', { taskId, taskName: job.name, attempt });
-    // One line per attempt, without a child logger (cheaper on the hot path); the same fields as #taskLog.
-    logger.info(
-      {
-        task_id: taskId,
-        task: job.name,
-        queue: job.queueName,
-        attempt,
-        max_attempts: job.opts.attempts ?? 1,
-      },
-      'task started',
-    );
+    // At debug: at info the attempt's end line (completed, failed, retried) carries the same
+    // fields, and a second line per task costs a no-op task a quarter of its throughput.
+    if (this.#lifecycleLog.isLevelEnabled('debug'))
+      this.#lifecycleLog.debug(
+        {
+          task_id: taskId,
+          task: job.name,
+          queue: job.queueName,
+          attempt,
+          max_attempts: job.opts.attempts ?? 1,
+        },
+        'task started',
+      );
     try {
-      return await runUntilAborted(() => entry.handler(parsed.data, context), controller.signal);
+      return await attemptControl.run(() => entry.handler(parsed.data, context), timeoutSeconds);
     } catch (err) {
       if (err instanceof PermanentTaskError) throw new UnrecoverableError(err.message);
       if (err instanceof AbortReason && err.kind === 'cancelled')
@@ -326,8 +333,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       if (err instanceof AbortReason && err.kind === 'shutdown') return this.#handBack(job, token);
       throw err;
     } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onBullAbort);
+      attemptControl.settle();
       this.#active.delete(taskId);
     }
   }
@@ -339,7 +345,11 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     counters.increment(job.name, 'completed');
     metrics.observeRun(job.name, durationMs);
     metrics.countOutcome('completed');
-    this.#taskLog(job).info({ attempt, duration_ms: durationMs }, 'task completed');
+    // Without a child logger: this line is on every task's path.
+    this.#lifecycleLog.info(
+      { task_id: job.id, task: job.name, queue: job.queueName, attempt, duration_ms: durationMs },
+      'task completed',
+    );
     this.emit('task:completed', { taskId: job.id!, taskName: job.name, attempt, durationMs });
   }
 
@@ -366,24 +376,63 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
 }
 
 /**
- * Runs `fn` and settles with it, unless `signal` aborts first: then rejects
- * with the abort reason at once, so a handler that never returns cannot hold
- * its worker slot past its timeout.
+ * The cancellation of one attempt: a timeout, a cancel or a shutdown aborts
+ * it. The handler's `AbortSignal` is only made if the handler reads it (most
+ * no-op-like handlers never do, and an AbortController per task is a visible
+ * share of its cost); aborting rejects the running attempt at once either
+ * way, so a handler that never returns cannot hold its slot past its timeout.
  */
-async function runUntilAborted<T>(fn: () => T | Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) throw signal.reason;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const work = Promise.resolve().then(fn);
-  work.catch(() => {}); // a handler that rejects after losing the race must not be "unhandled"
-  try {
-    return await Promise.race([work, aborted]);
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
+class AttemptControl {
+  #controller: AbortController | undefined;
+  #reason: unknown;
+  #aborted = false;
+  #reject: ((reason: unknown) => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
   }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    this.#reject?.(reason);
+  }
+
+  /**
+   * Runs `fn` and settles with it, unless the attempt is aborted first (then
+   * rejects with the reason). The timeout only starts for a handler that
+   * returns a promise: a synchronous one has already finished.
+   */
+  async run<T>(fn: () => T | Promise<T>, timeoutSeconds: number): Promise<T> {
+    if (this.#aborted) throw this.#reason;
+    const result = fn();
+    if (!isPromiseLike(result)) return result;
+    // A handler that settles after losing the race must not be "unhandled": the
+    // callbacks below stay attached, and settling an already-settled promise is a no-op.
+    return new Promise<T>((resolve, reject) => {
+      this.#reject = reject;
+      if (this.#aborted) reject(this.#reason); // aborted while the handler ran synchronously
+      this.#timer = setTimeout(() => this.abort(new TaskTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
+      result.then(resolve, reject);
+    });
+  }
+
+  /** The attempt is over: stop its timer. */
+  settle(): void {
+    clearTimeout(this.#timer);
+    this.#reject = undefined;
+  }
+}
+
+function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function stripUndefined<T extends object>(value: T): T {
