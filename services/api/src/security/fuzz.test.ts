@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { builtinTasks, ERROR_CODES, TaskCatalog } from '@solar-tasks/contract';
 import type { RedisClient } from '@solar-tasks/queue';
 import { createRedisConnection, TaskQueue } from '@solar-tasks/queue';
+import { createLogger } from '@solar-tasks/runtime';
 import { testRedisUrl, uniquePrefix } from '@solar-tasks/testing';
 import { testTasks } from '@solar-tasks/worker/test-fixtures';
 import fc from 'fast-check';
@@ -25,6 +27,8 @@ let app: App;
 let queue: TaskQueue;
 let redis: RedisClient;
 let prefix: string;
+/** The app's error lines (an unexpected error is logged with its stack): shown with a failure. */
+const errorLines: string[] = [];
 
 beforeAll(async () => {
   prefix = uniquePrefix('fuzz');
@@ -34,7 +38,16 @@ beforeAll(async () => {
   app = await buildApp({
     queue,
     apiKeys: parseApiKeys(`fuzz:${KEY},reader:${READER}`, 'reader=tasks:read'),
-    logger: false,
+    logger: createLogger({
+      name: 'api',
+      level: 'error',
+      destination: new Writable({
+        write(chunk, _enc, done) {
+          errorLines.push(String(chunk));
+          done();
+        },
+      }),
+    }),
     limits: { perKeyMax: 1_000_000, perIpMax: 1_000_000 },
     // About input, not latency: a slow, busy CI machine must not turn into 503s here.
     redisDeadlineMs: 10_000,
@@ -357,6 +370,8 @@ describe('fuzzing every route', () => {
     const acceptedTaskIds = new Set<string>();
     const statuses = new Map<number, number>();
     const failures: string[] = [];
+    // Printed with any failure: FUZZ_SEED=<seed> replays the same run.
+    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
     await fc.assert(
       fc.asyncProperty(requestArb(), async (r) => {
         const { 'content-length': _ignored, ...extra } = r.extra;
@@ -368,7 +383,9 @@ describe('fuzzing every route', () => {
         });
         statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
         if (res.statusCode >= 500)
-          failures.push(`${r.method} ${r.url} → ${res.statusCode} ${res.body.slice(0, 200)}`);
+          failures.push(
+            `FUZZ_SEED=${seed}: ${r.method} ${r.url} ${JSON.stringify(r.contentType)} ${JSON.stringify(String(r.body ?? '')).slice(0, 300)} → ${res.statusCode} ${res.body.slice(0, 200)}`,
+          );
         if (res.statusCode >= 400 && r.method !== 'HEAD') {
           const json = res.json() as { error?: { code?: string; message?: string } };
           expect(Object.keys(ERROR_CODES), `${r.method} ${r.url} ${res.body.slice(0, 120)}`).toContain(
@@ -382,9 +399,9 @@ describe('fuzzing every route', () => {
           for (const t of json.tasks ?? []) acceptedTaskIds.add(t.task_id);
         }
       }),
-      { numRuns: 2500, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
+      { numRuns: 2500, seed },
     );
-    expect(failures).toEqual([]);
+    expect(failures, errorLines.join('').slice(0, 4000)).toEqual([]);
 
     // The process still answers normally.
     const health = await app.inject({ method: 'GET', url: '/healthz' });
