@@ -89,15 +89,15 @@ function roleOptions(role: ConnectionRole): RedisOptions {
     reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
   };
   if (role === 'worker') return { ...common, maxRetriesPerRequest: null, enableReadyCheck: true };
-  // Commands that concurrent requests issue in the same tick go out in one write
-  // (one syscall) instead of one each: the API's rate-limit check and enqueue
-  // no longer cost a socket write per command. Round trips are unchanged.
+  // No auto-pipelining: it holds every command until the next setImmediate to batch
+  // writes, which added ~0.4 ms to each of an enqueue's two round trips (p50 of a
+  // sequential enqueue 1.8 → 1.4 ms, p99 at 500/s 12 → 6 ms) for no throughput
+  // gain we could measure apart from the machine's noise.
   return {
     ...common,
     maxRetriesPerRequest: 1,
     connectTimeout: 1000,
     commandTimeout: 1500,
-    enableAutoPipelining: true,
   };
 }
 
