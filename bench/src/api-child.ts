@@ -4,8 +4,7 @@
 import { buildApp, parseApiKeys } from '@solar-tasks/api';
 import { createLogger } from '@solar-tasks/runtime';
 import Fastify from 'fastify';
-import { pino } from 'pino';
-import { API_KEY, type ChildMessage, PREFIX, RAW_JOB_OPTIONS } from './common.js';
+import { API_KEY, type ChildMessage, now, PREFIX, RAW_JOB_OPTIONS } from './common.js';
 import { oursQueue, rawQueue } from './workers.js';
 
 const [kind, redisUrl, logFile] = process.argv.slice(2) as [string, string, string];
@@ -17,7 +16,7 @@ async function ours() {
   const logger = createLogger({
     name: 'api',
     level: 'info',
-    destination: pino.destination({ dest: logFile, sync: false }),
+    dest: logFile,
   });
   const app = await buildApp({
     queue,
@@ -53,9 +52,17 @@ async function bare() {
 }
 
 const app = kind === 'ours' ? await ours() : await bare();
+// Latency runs: when each request arrived (its headers parsed, before Fastify sees it), by the
+// task number the client sends in X-Bench-N; the bench matches them with handler start times.
+const arrivals: [n: number, at: number][] = [];
+app.server.prependListener('request', (req) => {
+  const n = req.headers['x-bench-n'];
+  if (typeof n === 'string') arrivals.push([Number(n), now()]);
+});
 const address = await app.listen({ port: 0, host: '127.0.0.1' });
 send({ type: 'ready', port: Number(new URL(address).port) });
 process.on('message', async (m: { type: string }) => {
+  if (m.type === 'arrivals') send({ type: 'arrivals', arrivals: arrivals.splice(0) });
   if (m.type === 'stop') {
     await app.close();
     process.exit(0);

@@ -55,6 +55,11 @@ describe('pnpm bench (quick smoke run)', () => {
       expect(side.samples).toBeGreaterThan(0);
       expect(side.p50).toBeLessThanOrEqual(side.p99);
     }
+    // Every task of ours was matched with its request's arrival at the API, and arrival comes
+    // after the client's send, task by task, so each percentile from arrival is the smaller.
+    expect(r.latency.ours.samples).toBe(r.latency.ours.sent);
+    for (const p of ['p50', 'p95', 'p99'] as const)
+      expect(r.latency.ours[p]).toBeLessThanOrEqual(r.latency.ours.from_client_send[p]);
     expect(r.footprint.redis_bytes_per_finished_task).toBeGreaterThan(0);
     expect(r.footprint.worker_rss_mb).toBeGreaterThan(0);
     expect(r.scaling.length).toBeGreaterThanOrEqual(2);

@@ -115,5 +115,6 @@ export function sleep(ms: number): Promise<void> {
 /** Messages between the bench and its child processes. */
 export type ChildMessage =
   | { type: 'ready'; port?: number }
-  | { type: 'samples'; latency: number[]; lateness: number[] }
+  | { type: 'samples'; latency: number[]; lateness: number[]; starts: [n: number, at: number][] }
+  | { type: 'arrivals'; arrivals: [n: number, at: number][] }
   | { type: 'memory'; rss: number; peak: number };

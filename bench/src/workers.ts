@@ -9,11 +9,17 @@ import { catalog, noopTask, now, PREFIX, QUEUE, RAW_PREFIX, RAW_QUEUE } from './
 export interface Samples {
   latency: number[];
   lateness: number[];
+  /** Handler start times by task number (latency runs: matched with the API's arrival times). */
+  starts: [n: number, at: number][];
 }
 
-function record(samples: Samples, args: { sent_at?: number; due_at?: number }): void {
-  if (args.due_at !== undefined) samples.lateness.push(now() - args.due_at);
-  else if (args.sent_at !== undefined) samples.latency.push(now() - args.sent_at);
+function record(samples: Samples, args: { n: number; sent_at?: number; due_at?: number }): void {
+  const at = now();
+  if (args.due_at !== undefined) samples.lateness.push(at - args.due_at);
+  else if (args.sent_at !== undefined) {
+    samples.latency.push(at - args.sent_at);
+    samples.starts.push([args.n, at]);
+  }
 }
 
 /** A worker the bench drives: ours or raw BullMQ, counting completions. */
@@ -37,7 +43,7 @@ export function oursWorker(redisUrl: string, concurrency: number, logFile: strin
     level: 'info',
     dest: logFile,
   });
-  const samples: Samples = { latency: [], lateness: [] };
+  const samples: Samples = { latency: [], lateness: [], starts: [] };
   // Async like the raw processor below (and like real handlers): the timeout and cancellation path is measured.
   const registry = new TaskRegistry().register(noopTask, async (args) => {
     record(samples, args);
@@ -72,11 +78,11 @@ export function oursWorker(redisUrl: string, concurrency: number, logFile: strin
 /** A bare BullMQ Worker with a no-op processor: the baseline. */
 export function rawWorker(redisUrl: string, concurrency: number): BenchWorker {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const samples: Samples = { latency: [], lateness: [] };
+  const samples: Samples = { latency: [], lateness: [], starts: [] };
   const worker = new Worker(
     RAW_QUEUE,
     async (job) => {
-      record(samples, job.data as { sent_at?: number; due_at?: number });
+      record(samples, job.data as { n: number; sent_at?: number; due_at?: number });
       return null;
     },
     { connection, prefix: RAW_PREFIX, concurrency, autorun: false },
