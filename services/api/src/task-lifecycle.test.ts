@@ -1,20 +1,13 @@
 import type { TaskStatusResponse } from '@solar-tasks/contract';
 import { nextEvent, testRedisUrl, waitFor } from '@solar-tasks/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from './test-support/stack.js';
+import { enqueueTask, type Stack, startStack } from './test-support/stack.js';
 
 let stack: Stack | undefined;
 afterEach(async () => {
   await stack?.close();
   stack = undefined;
 });
-
-async function enqueue(s: Stack, body: Record<string, unknown>): Promise<string> {
-  const res = await s.call('POST', '/api/tasks/enqueue/', body);
-  expect(res.status, await res.clone().text()).toBe(201);
-  const json = (await res.json()) as { task_id: string };
-  return json.task_id;
-}
 
 async function status(s: Stack, id: string): Promise<TaskStatusResponse> {
   const res = await s.call('GET', `/api/tasks/status/${id}/`);
@@ -36,7 +29,7 @@ function untilStatus(s: Stack, id: string, wanted: string, timeoutMs = 10_000) {
 describe('enqueue → process → status over HTTP', () => {
   it('runs a task and reports pending, running, then completed with its result', async () => {
     stack = await startStack(testRedisUrl(), { startWorker: false });
-    const id = await enqueue(stack, { task_name: 'sleep_ms', kwargs: { ms: 300 } });
+    const id = await enqueueTask(stack, { task_name: 'sleep_ms', kwargs: { ms: 300 } });
     expect((await status(stack, id)).status).toBe('pending');
     const started = nextEvent(stack.worker, 'task:started');
     await stack.worker.start();
@@ -49,7 +42,7 @@ describe('enqueue → process → status over HTTP', () => {
 
   it('binds positional args and kwargs like the seed and returns the handler’s result', async () => {
     stack = await startStack(testRedisUrl());
-    const id = await enqueue(stack, { task_name: 'add_numbers', args: [2], kwargs: { b: 40 } });
+    const id = await enqueueTask(stack, { task_name: 'add_numbers', args: [2], kwargs: { b: 40 } });
     expect((await untilStatus(stack, id, 'completed')).result).toEqual({ sum: 42 });
   });
 
@@ -64,7 +57,7 @@ describe('enqueue → process → status over HTTP', () => {
       ['p1-b', 1],
     ] as const;
     for (const [label, priority] of plan)
-      await enqueue(stack, { task_name: 'record_label', args: [label], priority });
+      await enqueueTask(stack, { task_name: 'record_label', args: [label], priority });
     await stack.worker.start();
     const s = stack;
     await waitFor('all six tasks ran', () => s.runs.length === 6);
@@ -73,7 +66,7 @@ describe('enqueue → process → status over HTTP', () => {
 
   it('retries a failing task with exponential backoff, showing retrying, then completes on attempt 3', async () => {
     stack = await startStack(testRedisUrl());
-    const id = await enqueue(stack, { task_name: 'flaky', args: [2], max_retries: 3, retry_delay: 0.3 });
+    const id = await enqueueTask(stack, { task_name: 'flaky', args: [2], max_retries: 3, retry_delay: 0.3 });
     const retrying = await untilStatus(stack, id, 'retrying');
     expect(retrying.error).toBe('flaky failure 1');
     expect(Date.parse(retrying.next_retry_at!)).toBeGreaterThan(Date.now() - 100);
@@ -89,7 +82,12 @@ describe('enqueue → process → status over HTTP', () => {
 
   it('marks a task failed with its error once max_retries is used up', async () => {
     stack = await startStack(testRedisUrl());
-    const id = await enqueue(stack, { task_name: 'flaky', args: [10], max_retries: 2, retry_delay: 0.05 });
+    const id = await enqueueTask(stack, {
+      task_name: 'flaky',
+      args: [10],
+      max_retries: 2,
+      retry_delay: 0.05,
+    });
     const failed = await untilStatus(stack, id, 'failed');
     expect(failed).toMatchObject({ attempts: 3, error: 'flaky failure 3', max_retries: 2 });
     expect(failed.finished_at).not.toBeNull();
@@ -97,7 +95,11 @@ describe('enqueue → process → status over HTTP', () => {
 
   it('fails at once, without retrying, on PermanentTaskError', async () => {
     stack = await startStack(testRedisUrl());
-    const id = await enqueue(stack, { task_name: 'permanent_failure', max_retries: 5, retry_delay: 0.05 });
+    const id = await enqueueTask(stack, {
+      task_name: 'permanent_failure',
+      max_retries: 5,
+      retry_delay: 0.05,
+    });
     const failed = await untilStatus(stack, id, 'failed');
     expect(failed).toMatchObject({ attempts: 1, error: 'recipient rejected' });
     expect(stack.runs.filter((r) => r.taskId === id)).toHaveLength(1);
@@ -105,10 +107,10 @@ describe('enqueue → process → status over HTTP', () => {
 
   it('stops a handler that never returns at its timeout, retries it by policy, and never blocks the other slots', async () => {
     stack = await startStack(testRedisUrl(), { concurrency: 2 });
-    const id = await enqueue(stack, { task_name: 'hang' });
+    const id = await enqueueTask(stack, { task_name: 'hang' });
     await untilStatus(stack, id, 'running');
     // The other slot keeps working while the handler hangs.
-    const quick = await enqueue(stack, { task_name: 'add_numbers', args: [1, 1] });
+    const quick = await enqueueTask(stack, { task_name: 'add_numbers', args: [1, 1] });
     await untilStatus(stack, quick, 'completed', 2000);
     expect(await status(stack, id)).toMatchObject({ status: 'running', attempts: 0 });
     // Each attempt is stopped at the task's 1 s timeout; max_retries 1 → two attempts, then failed.
@@ -117,8 +119,8 @@ describe('enqueue → process → status over HTTP', () => {
     expect(stack.runs.filter((r) => r.taskId === id)).toHaveLength(2);
     // The hung handler's promise never settles, yet its slot is free: two tasks run side by side.
     const pair = [
-      await enqueue(stack, { task_name: 'sleep_ms', args: [400] }),
-      await enqueue(stack, { task_name: 'sleep_ms', args: [400] }),
+      await enqueueTask(stack, { task_name: 'sleep_ms', args: [400] }),
+      await enqueueTask(stack, { task_name: 'sleep_ms', args: [400] }),
     ];
     await waitFor('both slots run at once', async () => {
       const states = await Promise.all(pair.map((p) => status(stack!, p)));
@@ -130,7 +132,7 @@ describe('enqueue → process → status over HTTP', () => {
   it('holds a countdown task as scheduled and runs it no earlier than asked', async () => {
     stack = await startStack(testRedisUrl());
     const before = Date.now();
-    const id = await enqueue(stack, { task_name: 'add_numbers', args: [1, 2], countdown: 0.8 });
+    const id = await enqueueTask(stack, { task_name: 'add_numbers', args: [1, 2], countdown: 0.8 });
     const scheduled = await status(stack, id);
     expect(scheduled.status).toBe('scheduled');
     expect(Date.parse(scheduled.scheduled_for!)).toBeGreaterThanOrEqual(before + 800);
@@ -141,7 +143,7 @@ describe('enqueue → process → status over HTTP', () => {
   it('honours an eta in the future', async () => {
     stack = await startStack(testRedisUrl());
     const eta = new Date(Date.now() + 700).toISOString();
-    const id = await enqueue(stack, { task_name: 'add_numbers', args: [1, 2], eta });
+    const id = await enqueueTask(stack, { task_name: 'add_numbers', args: [1, 2], eta });
     expect((await status(stack, id)).status).toBe('scheduled');
     await untilStatus(stack, id, 'completed');
     expect(stack.runs.find((r) => r.taskId === id)!.startedAt).toBeGreaterThanOrEqual(Date.parse(eta));
@@ -232,7 +234,7 @@ describe('enqueue → process → status over HTTP', () => {
       defaults: { priority: 5, max_retries: 3, retry_delay: 60 },
     });
     expect(Object.keys(add.args_schema.properties)).toEqual(['a', 'b']);
-    const id = await enqueue(stack, { task_name: 'add_numbers', args: [1, 1] });
+    const id = await enqueueTask(stack, { task_name: 'add_numbers', args: [1, 1] });
     await untilStatus(stack, id, 'completed');
     await stack.workerQueue.counters.flush();
     const qs = (await (await stack.call('GET', '/api/tasks/queue-status/')).json()) as {

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@solar-tasks/runtime';
 import { testRedisUrl, waitFor } from '@solar-tasks/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from './test-support/stack.js';
+import { enqueueTask, type Stack, startStack } from './test-support/stack.js';
 
 type Line = Record<string, unknown> & { msg: string; service: string };
 
@@ -23,12 +23,6 @@ afterEach(async () => {
   stack = undefined;
 });
 
-async function enqueue(s: Stack, body: Record<string, unknown>): Promise<string> {
-  const res = await s.call('POST', '/api/tasks/enqueue/', body);
-  expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { task_id: string }).task_id;
-}
-
 /**
  * One task's lines from one service, in order. The services are compared
  * apart: the worker may start (or discard) a task before the API has logged
@@ -47,9 +41,9 @@ describe('task logs', () => {
       workerLogger: capture('worker', lines, 'debug'),
     });
     const s = stack;
-    const flaky = await enqueue(s, { task_name: 'flaky', kwargs: { fail_times: 1 }, retry_delay: 0.05 });
-    const failing = await enqueue(s, { task_name: 'permanent_failure' });
-    const later = await enqueue(s, { task_name: 'add_numbers', args: [1, 2], countdown: 60 });
+    const flaky = await enqueueTask(s, { task_name: 'flaky', kwargs: { fail_times: 1 }, retry_delay: 0.05 });
+    const failing = await enqueueTask(s, { task_name: 'permanent_failure' });
+    const later = await enqueueTask(s, { task_name: 'add_numbers', args: [1, 2], countdown: 60 });
     expect((await s.call('POST', `/api/tasks/${later}/cancel/`)).status).toBe(200);
 
     await waitFor('every task reached its end in the worker’s log', () =>

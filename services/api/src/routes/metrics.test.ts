@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseApiKeys } from '../api-keys.js';
 import { buildApp } from '../app.js';
 import { METRIC_NAMES } from '../task-metrics-registry.js';
-import { READ_ONLY_KEY, type Stack, startStack, TEST_KEY } from '../test-support/stack.js';
+import { enqueueTask, READ_ONLY_KEY, type Stack, startStack, TEST_KEY } from '../test-support/stack.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
 const cleanups: (() => Promise<void>)[] = [];
@@ -68,12 +68,6 @@ function value(families: PrometheusFamily[], name: string, labels: Record<string
   return sample?.value === undefined ? Number.NaN : Number(sample.value);
 }
 
-async function enqueue(s: Stack, body: Record<string, unknown>): Promise<string> {
-  const res = await s.call('POST', '/api/tasks/enqueue/', body);
-  expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { task_id: string }).task_id;
-}
-
 describe('GET /metrics', () => {
   it('reports deployment-wide counters, run-time histograms, depth and workers from two workers and two API replicas', async () => {
     stack = await startStack(testRedisUrl(), { metricsToken: METRICS_TOKEN });
@@ -116,10 +110,15 @@ describe('GET /metrics', () => {
       apiRedis2.disconnect();
     });
 
-    for (let i = 0; i < 6; i++) await enqueue(s, { task_name: 'add_numbers', args: [i, 1] });
-    await enqueue(s, { task_name: 'sleep_ms', kwargs: { ms: 120 } });
-    await enqueue(s, { task_name: 'flaky', kwargs: { fail_times: 1 }, max_retries: 2, retry_delay: 0.05 });
-    await enqueue(s, { task_name: 'permanent_failure', max_retries: 3 });
+    for (let i = 0; i < 6; i++) await enqueueTask(s, { task_name: 'add_numbers', args: [i, 1] });
+    await enqueueTask(s, { task_name: 'sleep_ms', kwargs: { ms: 120 } });
+    await enqueueTask(s, {
+      task_name: 'flaky',
+      kwargs: { fail_times: 1 },
+      max_retries: 2,
+      retry_delay: 0.05,
+    });
+    await enqueueTask(s, { task_name: 'permanent_failure', max_retries: 3 });
 
     // Counters are flushed to Redis every 50 ms by each process: wait for all of them.
     await waitFor(

@@ -1,19 +1,13 @@
 import type { TaskStatusResponse } from '@solar-tasks/contract';
 import { testRedisUrl, waitFor } from '@solar-tasks/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { READ_ONLY_KEY, type Stack, startStack } from '../test-support/stack.js';
+import { enqueueTask, READ_ONLY_KEY, type Stack, startStack } from '../test-support/stack.js';
 
 let stack: Stack | undefined;
 afterEach(async () => {
   await stack?.close();
   stack = undefined;
 });
-
-async function enqueue(s: Stack, body: Record<string, unknown>): Promise<string> {
-  const res = await s.call('POST', '/api/tasks/enqueue/', body);
-  expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { task_id: string }).task_id;
-}
 
 async function statusOf(s: Stack, id: string): Promise<TaskStatusResponse> {
   return (await (await s.call('GET', `/api/tasks/status/${id}/`)).json()) as TaskStatusResponse;
@@ -22,7 +16,7 @@ async function statusOf(s: Stack, id: string): Promise<TaskStatusResponse> {
 describe('POST /api/tasks/<id>/cancel/ and /retry/', () => {
   it('cancels a scheduled task (200 with its status), and cancelling again changes nothing', async () => {
     stack = await startStack(testRedisUrl());
-    const id = await enqueue(stack, { task_name: 'add_numbers', args: [1, 2], countdown: 60 });
+    const id = await enqueueTask(stack, { task_name: 'add_numbers', args: [1, 2], countdown: 60 });
     const res = await stack.call('POST', `/api/tasks/${id}/cancel/`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ task_id: id, status: 'cancelled' });
@@ -34,7 +28,7 @@ describe('POST /api/tasks/<id>/cancel/ and /retry/', () => {
   it('answers 409 TASK_NOT_CANCELLABLE for a completed task and 409 TASK_NOT_RETRYABLE for a pending one', async () => {
     stack = await startStack(testRedisUrl());
     const s = stack;
-    const done = await enqueue(s, { task_name: 'add_numbers', args: [1, 2] });
+    const done = await enqueueTask(s, { task_name: 'add_numbers', args: [1, 2] });
     await waitFor(`task ${done} completed`, async () => (await statusOf(s, done)).status === 'completed');
     const cancel = await s.call('POST', `/api/tasks/${done}/cancel/`);
     expect(cancel.status).toBe(409);
@@ -50,7 +44,7 @@ describe('POST /api/tasks/<id>/cancel/ and /retry/', () => {
   it('retries a failed task from scratch: it runs again and fails again', async () => {
     stack = await startStack(testRedisUrl());
     const s = stack;
-    const id = await enqueue(s, { task_name: 'permanent_failure' });
+    const id = await enqueueTask(s, { task_name: 'permanent_failure' });
     await waitFor(`task ${id} failed`, async () => (await statusOf(s, id)).status === 'failed');
     const res = await s.call('POST', `/api/tasks/${id}/retry/`);
     expect(res.status).toBe(200);
@@ -70,7 +64,7 @@ describe('POST /api/tasks/<id>/cancel/ and /retry/', () => {
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ error: { code: 'INVALID_TASK_ID' } });
 
-    const id = await enqueue(stack, { task_name: 'add_numbers', args: [1, 2] });
+    const id = await enqueueTask(stack, { task_name: 'add_numbers', args: [1, 2] });
     const anonymous = await fetch(`${stack.baseUrl}/api/tasks/${id}/cancel/`, { method: 'POST' });
     expect(anonymous.status).toBe(401);
     const readOnly = await stack.call('POST', `/api/tasks/${id}/cancel/`, undefined, {

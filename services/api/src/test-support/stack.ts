@@ -6,6 +6,7 @@ import { TaskWorker } from '@solar-tasks/worker';
 import { type Run, testRegistry } from '@solar-tasks/worker/test-fixtures';
 import { Cluster } from 'ioredis';
 import { pino } from 'pino';
+import { expect } from 'vitest';
 import { parseApiKeys } from '../api-keys.js';
 import { type App, buildApp } from '../app.js';
 import type { RequestLimits } from '../plugins/request-limits.js';
@@ -158,4 +159,11 @@ async function deleteKeys(redis: RedisClient, pattern: string): Promise<void> {
     for (const key of keys) pipeline.unlink(key);
     await pipeline.exec();
   }
+}
+
+/** Enqueues through the stack's API and expects a new task (201); returns its id. */
+export async function enqueueTask(s: Stack, body: Record<string, unknown>): Promise<string> {
+  const res = await s.call('POST', '/api/tasks/enqueue/', body);
+  expect(res.status, await res.clone().text()).toBe(201);
+  return ((await res.json()) as { task_id: string }).task_id;
 }
