@@ -209,6 +209,22 @@ describe('POST /api/webhooks/emailjs/', () => {
     expect(await submissionKeys(s)).toEqual([]);
   });
 
+  it('answers 400 naming the body for a malformed multipart form, and stores nothing', async () => {
+    const s = await setup();
+    const part = '--abc\r\nContent-Disposition: form-data; name="user_name"\r\n\r\nAnn';
+    for (const [type, body] of [
+      ['multipart/form-data; boundary=abc', 'garbage'],
+      ['multipart/form-data; boundary=abc', part], // truncated inside a part
+      ['multipart/form-data; boundary=abc', '--abc\r\n\r\n'],
+      ['multipart/form-data', '--abc--'], // no boundary
+    ] as const) {
+      const res = await post(s.app, body, { 'content-type': type });
+      expect(res.statusCode, `${type} ${JSON.stringify(body)}: ${res.body}`).toBe(400);
+      expect(res.json()).toMatchObject({ error: { code: 'BAD_REQUEST', details: [{ field: 'body' }] } });
+    }
+    expect(await submissionKeys(s)).toEqual([]);
+  });
+
   it('rejects a submission whose honeypot field is filled, storing nothing', async () => {
     const s = await setup();
     const res = await post(s.app, {

@@ -282,8 +282,26 @@ function fromBody(body: unknown): RawEmailjsPayload {
   return { params: record, paramPrefix: '' };
 }
 
-/** The fields of a multipart form; a file part is refused (a contact form sends none). */
+/**
+ * The fields of a multipart form; a file part is refused (a contact form sends none).
+ * A body the multipart parser cannot read (no boundary, a truncated part, a bad
+ * part header) is a 400 naming the body, not an unexpected error: busboy throws
+ * plain errors for those, without a status code.
+ */
 async function readMultipart(request: FastifyRequest): Promise<RawEmailjsPayload> {
+  try {
+    return await readMultipartParts(request);
+  } catch (err) {
+    const status = (err as { statusCode?: unknown }).statusCode;
+    if (err instanceof TaskApiError || (typeof status === 'number' && status >= 400 && status < 500))
+      throw err;
+    throw new TaskApiError('BAD_REQUEST', 'body: the multipart form is malformed', [
+      { field: 'body', message: 'malformed multipart/form-data', code: 'invalid_format' },
+    ]);
+  }
+}
+
+async function readMultipartParts(request: FastifyRequest): Promise<RawEmailjsPayload> {
   const params: Record<string, unknown> = Object.create(null);
   for await (const part of request.parts()) {
     if (part.type === 'file') {
