@@ -59,6 +59,19 @@ export function summarize(runs: number[]): Summary {
   };
 }
 
+/**
+ * The median of each round's ours ÷ raw: the two sides of a round ran back to
+ * back, so a machine that speeds up or slows down between rounds (this VM's
+ * speed varies by up to 2× within minutes) moves both, and their ratio holds.
+ * With an even number of rounds, the mean of the middle two.
+ */
+export function pairedRatio(ours: readonly number[], raw: readonly number[]): number {
+  const ratios = ours.map((o, i) => o / raw[i]!).sort((a, b) => a - b);
+  if (ratios.length === 0) return 0;
+  const mid = Math.floor(ratios.length / 2);
+  return round(ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2);
+}
+
 /** The p-th percentile of an ascending list (nearest rank). */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
