@@ -1,5 +1,12 @@
 export type { Logger } from 'pino';
-export { type CreateLoggerOptions, createLogger, maskEmail, maskPhone, REDACTED_PATHS } from './logger.js';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  maskEmail,
+  maskPhone,
+  REDACTED_PATHS,
+  withoutRedaction,
+} from './logger.js';
 export {
   type CommonSettings,
   checkCommonSettings,

@@ -65,6 +65,15 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   return pino(config, destination);
 }
 
+/**
+ * A child of `logger` that skips the redaction pass, for hot-path lines whose
+ * fields are all our own (ids, names, numbers, a key's name), never a secret:
+ * redaction is most of such a line's cost. Same destination, level and bindings.
+ */
+export function withoutRedaction(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
+}
+
 /** `ann@example.com` → `a***@example.com`: enough to tell messages apart, not to harvest addresses. */
 export function maskEmail(address: string): string {
   const at = address.lastIndexOf('@');
