@@ -1,3 +1,4 @@
+import { openSync } from 'node:fs';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 
 /** Paths whose values never reach a log line. */
@@ -23,6 +24,21 @@ export const REDACTED_PATHS = [
   'headers["x-api-key"]',
 ];
 
+let lastMs = Number.NaN;
+let lastTime = '';
+/**
+ * pino's `isoTime`, made once per millisecond: a busy worker writes several
+ * lines within one, and `toISOString` was the largest single item of a line's cost.
+ */
+export function isoTime(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastTime = `,"time":"${new Date(ms).toISOString()}"`;
+  }
+  return lastTime;
+}
+
 /** Options of {@link createLogger}. */
 export interface CreateLoggerOptions {
   name: string;
@@ -35,8 +51,8 @@ export interface CreateLoggerOptions {
   dest?: number | string;
 }
 
-/** Bytes the asynchronous destination gathers before a write (fewer write(2) calls under load). */
-const LOG_BUFFER_BYTES = 4096;
+/** Characters the asynchronous destination gathers before a write (fewer write(2) calls under load). */
+const LOG_BUFFER_CHARS = 4096;
 /** A quiet process's lines still leave the buffer within this long. */
 const LOG_FLUSH_INTERVAL_MS = 250;
 
@@ -44,7 +60,7 @@ const LOG_FLUSH_INTERVAL_MS = 250;
  * A pino logger with secrets redacted. Asynchronous and buffered by default: a
  * synchronous write per line would put `write(2)` on every task's hot path.
  * Lines are written once 4 KiB have gathered or every 250 ms, and flushed when
- * the process exits (pino's exit hook); a SIGKILL can lose the last 250 ms.
+ * the process exits; a SIGKILL can lose the last 250 ms.
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const config: LoggerOptions = {
@@ -52,17 +68,91 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     level: options.level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { service: options.name },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
   if (options.destination) return pino(config, options.destination);
   const sync = options.async === false;
-  const destination = pino.destination({
-    dest: options.dest ?? 1,
-    sync,
-    ...(sync ? {} : { minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS }),
-  });
-  return pino(config, destination);
+  // A path is opened here, synchronously: a destination still opening cannot be flushed at exit.
+  const dest = typeof options.dest === 'string' ? openSync(options.dest, 'a') : (options.dest ?? 1);
+  const destination = pino.destination({ dest, sync });
+  return pino(config, sync ? destination : new LineBatch(destination));
+}
+
+/** What {@link LineBatch} writes to: pino's SonicBoom destination. */
+type SonicDestination = ReturnType<typeof pino.destination>;
+
+/**
+ * Gathers log lines in an array and hands them to the destination joined, once
+ * {@link LOG_BUFFER_CHARS} have gathered or every {@link LOG_FLUSH_INTERVAL_MS}.
+ * SonicBoom's own buffering (`minLength`) measures its whole pending buffer
+ * (`Buffer.byteLength`, after flattening the concatenated string) on every
+ * line: at 4 KiB that was most of a line's cost, more than pino's own work.
+ * Flushed synchronously when the process exits.
+ */
+export class LineBatch {
+  #lines: string[] = [];
+  #chars = 0;
+  readonly #dest: SonicDestination;
+  readonly #timer: NodeJS.Timeout;
+  readonly #onExit = () => this.flushSync();
+  readonly #onBeforeExit = () => this.#drain();
+
+  constructor(dest: SonicDestination) {
+    this.#dest = dest;
+    this.#timer = setInterval(() => this.#drain(), LOG_FLUSH_INTERVAL_MS);
+    this.#timer.unref();
+    // First in line, before pino's own exit hooks flush and end the destination.
+    process.prependListener('exit', this.#onExit);
+    process.prependListener('beforeExit', this.#onBeforeExit);
+  }
+
+  write(line: string): boolean {
+    this.#lines.push(line);
+    this.#chars += line.length;
+    if (this.#chars >= LOG_BUFFER_CHARS) this.#drain();
+    return true;
+  }
+
+  /** Hands the gathered lines to the destination (which writes them asynchronously). */
+  #drain(): void {
+    if (this.#lines.length === 0 || this.#destroyed()) return;
+    const text = this.#lines.length === 1 ? this.#lines[0]! : this.#lines.join('');
+    this.#lines = [];
+    this.#chars = 0;
+    this.#dest.write(text);
+  }
+
+  /** SonicBoom's `destroyed` (set once it has ended), which its type declarations leave out. */
+  #destroyed(): boolean {
+    return (this.#dest as { destroyed?: boolean }).destroyed === true;
+  }
+
+  /** Writes everything gathered; `cb` once it is written (pino's `logger.flush(cb)`). */
+  flush(cb?: (err?: Error) => void): void {
+    this.#drain();
+    if (cb) this.#dest.flush(cb);
+  }
+
+  /** Writes everything gathered, now (exit, fatal errors). */
+  flushSync(): void {
+    this.#drain();
+    if (!this.#destroyed()) {
+      try {
+        this.#dest.flushSync();
+      } catch {
+        // A destination still opening, or gone: nothing more can be done at exit.
+      }
+    }
+  }
+
+  end(): void {
+    this.flushSync();
+    clearInterval(this.#timer);
+    process.removeListener('exit', this.#onExit);
+    process.removeListener('beforeExit', this.#onBeforeExit);
+    this.#dest.end();
+  }
 }
 
 /**
