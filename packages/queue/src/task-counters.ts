@@ -38,8 +38,28 @@ export class TaskCounters {
 
   /** Counts one event (buffered). */
   increment(taskName: string, event: TaskEvent, by = 1): void {
-    const field = `${taskName}:${event}`;
+    const field = this.#field(taskName, event);
     this.#pending.set(field, (this.#pending.get(field) ?? 0) + by);
+  }
+
+  /** Hash fields by task name and event, made once (this is on every task's path). */
+  readonly #fields = new Map<string, Record<TaskEvent, string>>();
+
+  #field(taskName: string, event: TaskEvent): string {
+    let fields = this.#fields.get(taskName);
+    if (!fields) {
+      fields = {
+        enqueued: `${taskName}:enqueued`,
+        completed: `${taskName}:completed`,
+        failed: `${taskName}:failed`,
+        retried: `${taskName}:retried`,
+        cancelled: `${taskName}:cancelled`,
+      };
+      // Task names come from the catalog, but a job can carry any name: bound the cache.
+      if (this.#fields.size >= 1000) this.#fields.clear();
+      this.#fields.set(taskName, fields);
+    }
+    return fields[event];
   }
 
   /** Writes buffered increments now. */

@@ -79,17 +79,49 @@ export class TaskMetrics {
   observeRun(taskName: string, durationMs: number): void {
     const ms = Math.max(0, Math.round(durationMs));
     const seconds = ms / 1000;
-    let bucket = RUNTIME_BUCKETS_SECONDS.findIndex((le) => seconds <= le);
-    if (bucket < 0) bucket = RUNTIME_BUCKETS_SECONDS.length;
-    this.#add(this.#runtime, `${taskName}:${bucket}`, 1);
-    this.#add(this.#runtime, `${taskName}:sum_ms`, ms);
-    this.#add(this.#runtime, `${taskName}:count`, 1);
+    let bucket = 0;
+    while (bucket < RUNTIME_BUCKETS_SECONDS.length && seconds > RUNTIME_BUCKETS_SECONDS[bucket]!) bucket++;
+    const fields = this.#runtimeFieldsOf(taskName);
+    this.#add(this.#runtime, fields.buckets[bucket]!, 1);
+    this.#add(this.#runtime, fields.sum, ms);
+    this.#add(this.#runtime, fields.count, 1);
+  }
+
+  /** Hash fields of one task name's histogram, made once (this is on every task's path). */
+  readonly #runtimeFields = new Map<string, { buckets: string[]; sum: string; count: string }>();
+
+  #runtimeFieldsOf(taskName: string): { buckets: string[]; sum: string; count: string } {
+    let fields = this.#runtimeFields.get(taskName);
+    if (!fields) {
+      fields = {
+        buckets: Array.from({ length: RUNTIME_BUCKETS_SECONDS.length + 1 }, (_, i) => `${taskName}:${i}`),
+        sum: `${taskName}:sum_ms`,
+        count: `${taskName}:count`,
+      };
+      // Task names come from the catalog, but a job can carry any name: bound the cache.
+      if (this.#runtimeFields.size >= 1000) this.#runtimeFields.clear();
+      this.#runtimeFields.set(taskName, fields);
+    }
+    return fields;
   }
 
   /** Counts one finished attempt in the current minute (buffered). */
   countOutcome(outcome: FinishOutcome, now = Date.now()): void {
-    this.#add(this.#throughput, `${Math.floor(now / 60_000)}:${outcome}`, 1);
+    const minute = Math.floor(now / 60_000);
+    if (minute !== this.#minute) {
+      this.#minute = minute;
+      this.#minuteFields = {
+        completed: `${minute}:completed`,
+        failed: `${minute}:failed`,
+        retried: `${minute}:retried`,
+      };
+    }
+    this.#add(this.#throughput, this.#minuteFields[outcome], 1);
   }
+
+  /** The current minute's hash fields, made once a minute. */
+  #minute = Number.NaN;
+  #minuteFields: Record<FinishOutcome, string> = { completed: '', failed: '', retried: '' };
 
   #add(map: Map<string, number>, field: string, by: number): void {
     map.set(field, (map.get(field) ?? 0) + by);

@@ -306,7 +306,9 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       queue,
     };
     const timeoutSeconds = data.timeout ?? entry.definition.defaults.timeout ?? 30;
-    this.emit('task:started', { taskId, taskName: job.name, attempt });
+    // Listened to by tests and the CLI's progress only: no event object per task without one.
+    if (this.listenerCount('task:started') > 0)
+      this.emit('task:started', { taskId, taskName: job.name, attempt });
     // At debug: at info the attempt's end line (completed, failed, retried) carries the same
     // fields, and a second line per task costs a no-op task a quarter of its throughput.
     if (this.#lifecycleLog.isLevelEnabled('debug'))
@@ -346,7 +348,8 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       { task_id: job.id, task: job.name, queue: job.queueName, attempt, duration_ms: durationMs },
       'task completed',
     );
-    this.emit('task:completed', { taskId: job.id!, taskName: job.name, attempt, durationMs });
+    if (this.listenerCount('task:completed') > 0)
+      this.emit('task:completed', { taskId: job.id!, taskName: job.name, attempt, durationMs });
   }
 
   /** The logger of one task's lines: every one carries `task_id`, `task` and `queue`. */
