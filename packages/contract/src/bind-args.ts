@@ -26,7 +26,7 @@ export function bindArguments<S extends TaskArgsSchema>(
   args: readonly unknown[] = [],
   kwargs: Readonly<Record<string, unknown>> = {},
 ): BindResult<z.output<S>> {
-  const parameters = Object.keys(schema.shape);
+  const parameters = parametersOf(schema);
   const issues: FieldIssue[] = [];
   // A null-prototype object: keys such as "__proto__" stay plain data.
   const bound: Record<string, unknown> = Object.create(null);
@@ -85,6 +85,18 @@ export function bindArguments<S extends TaskArgsSchema>(
       };
     }),
   };
+}
+
+/** A schema's parameter names in declaration order, listed once per schema (this is on every enqueue's path). */
+const parameterNames = new WeakMap<object, readonly string[]>();
+
+function parametersOf(schema: TaskArgsSchema): readonly string[] {
+  let names = parameterNames.get(schema);
+  if (!names) {
+    names = Object.freeze(Object.keys(schema.shape));
+    parameterNames.set(schema, names);
+  }
+  return names;
 }
 
 /**

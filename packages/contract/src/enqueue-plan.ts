@@ -49,7 +49,7 @@ export function planEnqueue(
   if (overrides.eta !== undefined && overrides.countdown !== undefined) {
     throw new EnqueuePlanError('countdown', 'give either eta or countdown, not both');
   }
-  const defaults = resolveDefaults(task, settings);
+  const defaults = defaultsOf(task, settings);
   let delayMs = 0;
   if (overrides.countdown !== undefined) delayMs = Math.round(overrides.countdown * 1000);
   if (overrides.eta !== undefined) {
@@ -65,4 +65,21 @@ export function planEnqueue(
     timeout: defaults.timeout,
     delayMs,
   };
+}
+
+/** Resolved defaults by task and settings object: both are fixed for a process, and this is on every enqueue's path. */
+const resolved = new WeakMap<object, WeakMap<object, TaskDefaults>>();
+
+function defaultsOf(task: Pick<TaskDefinition, 'defaults'>, settings: Partial<TaskDefaults>): TaskDefaults {
+  let bySettings = resolved.get(task.defaults);
+  if (!bySettings) {
+    bySettings = new WeakMap();
+    resolved.set(task.defaults, bySettings);
+  }
+  let defaults = bySettings.get(settings);
+  if (!defaults) {
+    defaults = Object.freeze(resolveDefaults(task, settings));
+    bySettings.set(settings, defaults);
+  }
+  return defaults;
 }

@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiKey } from '../api-keys.js';
 import { withDeadline } from '../errors.js';
 import { requireScope } from '../plugins/auth.js';
+import { plainJsonSerializer } from '../plugins/plain-serializer.js';
 
 /** Options of the bulk enqueue route. */
 export interface TasksBulkRoutesOptions {
@@ -46,6 +47,7 @@ export const tasksBulkRoutes: FastifyPluginAsyncZod<TasksBulkRoutesOptions> = as
     {
       onRequest: write,
       bodyLimit: opts.bodyLimit ?? 4 * 1024 * 1024,
+      serializerCompiler: plainJsonSerializer,
       schema: {
         tags: ['tasks'],
         summary: 'Enqueue many tasks',

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { ApiKey } from '../api-keys.js';
 import { withDeadline } from '../errors.js';
 import { requireScope } from '../plugins/auth.js';
+import { plainJsonSerializer } from '../plugins/plain-serializer.js';
 
 /** Options of the tasks routes. */
 export interface TasksRoutesOptions {
@@ -49,6 +50,7 @@ export const tasksRoutes: FastifyPluginAsyncZod<TasksRoutesOptions> = async (app
     '/api/tasks/enqueue/',
     {
       onRequest: write,
+      serializerCompiler: plainJsonSerializer,
       schema: {
         tags: ['tasks'],
         summary: 'Enqueue a task',
