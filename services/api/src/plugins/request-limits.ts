@@ -1,10 +1,10 @@
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import { TaskApiError } from '@solar-tasks/contract';
 import type { RedisClient } from '@solar-tasks/queue';
-import type { Redis } from 'ioredis';
 import { type ApiKey, matchApiKey } from '../api-keys.js';
 import type { App } from '../app.js';
 import { presentedKey } from './auth.js';
+import { leasedRedisStore } from './leased-rate-limit-store.js';
 
 /** Limits on requests, per API key and per client IP. */
 export interface RequestLimits {
@@ -15,8 +15,9 @@ export interface RequestLimits {
   /** Window length. @defaultValue 60000 */
   windowMs?: number;
   /**
-   * Redis for the counters, so limits hold across API replicas (the plugin's
-   * Redis store). In-process counters when unset (tests, a single replica).
+   * Redis for the counters, so limits hold across API replicas (a store for
+   * the plugin that leases tokens: see leasedRedisStore). In-process counters
+   * when unset (tests, a single replica).
    */
   redis?: RedisClient | undefined;
   /** Key prefix for the counters. @defaultValue 'solar:rate-limit:' */
@@ -50,9 +51,16 @@ export async function registerRequestLimits(
   const windowMs = limits.windowMs ?? 60_000;
   await app.register(rateLimit, {
     global: false,
-    // The store only defines a Lua command and calls it: a Cluster client serves as well as a single one.
-    ...(limits.redis ? { redis: limits.redis as Redis } : {}),
-    nameSpace: limits.nameSpace ?? 'solar:rate-limit:',
+    // Counted in Redis, in leases of tokens (see leasedRedisStore). The store only defines a Lua
+    // command and calls it: a Cluster client serves as well as a single one.
+    ...(limits.redis
+      ? {
+          store: leasedRedisStore({
+            redis: limits.redis,
+            nameSpace: limits.nameSpace ?? 'solar:rate-limit:',
+          }) as unknown as FastifyRateLimitStoreCtor,
+        }
+      : {}),
     skipOnError: true,
     timeWindow: windowMs,
     errorResponseBuilder: (_request, context) =>
