@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isoTime } from './logger.js';
+import { createLogger, isoTime } from './logger.js';
 
 const fixture = fileURLToPath(new URL('./test-fixtures/log-lines.ts', import.meta.url));
 
@@ -59,6 +59,19 @@ describe('createLogger (buffered destination)', () => {
       child.kill('SIGKILL');
       await exited;
     }
+  });
+});
+
+describe('createLogger (many in one process)', () => {
+  it('shares one exit hook among its loggers, however many a process makes (tests, the bench)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'solar-logger-many-'));
+    createLogger({ name: 'first', level: 'info', dest: join(dir, 'first.log') });
+    const exit = process.listenerCount('exit');
+    const beforeExit = process.listenerCount('beforeExit');
+    for (let i = 0; i < 20; i++) createLogger({ name: `l${i}`, level: 'info', dest: join(dir, `${i}.log`) });
+    // pino adds its own exit hook once per process (on-exit-leak-free); ours is added once too.
+    expect(process.listenerCount('exit')).toBe(exit);
+    expect(process.listenerCount('beforeExit')).toBe(beforeExit);
   });
 });
 

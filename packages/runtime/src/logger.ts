@@ -94,28 +94,22 @@ export class LineBatch {
   #lines: string[] = [];
   #chars = 0;
   readonly #dest: SonicDestination;
-  readonly #timer: NodeJS.Timeout;
-  readonly #onExit = () => this.flushSync();
-  readonly #onBeforeExit = () => this.#drain();
 
   constructor(dest: SonicDestination) {
     this.#dest = dest;
-    this.#timer = setInterval(() => this.#drain(), LOG_FLUSH_INTERVAL_MS);
-    this.#timer.unref();
-    // First in line, before pino's own exit hooks flush and end the destination.
-    process.prependListener('exit', this.#onExit);
-    process.prependListener('beforeExit', this.#onBeforeExit);
+    liveBatches.add(this);
+    watchBatches();
   }
 
   write(line: string): boolean {
     this.#lines.push(line);
     this.#chars += line.length;
-    if (this.#chars >= LOG_BUFFER_CHARS) this.#drain();
+    if (this.#chars >= LOG_BUFFER_CHARS) this.drain();
     return true;
   }
 
   /** Hands the gathered lines to the destination (which writes them asynchronously). */
-  #drain(): void {
+  drain(): void {
     if (this.#lines.length === 0 || this.#destroyed()) return;
     const text = this.#lines.length === 1 ? this.#lines[0]! : this.#lines.join('');
     this.#lines = [];
@@ -130,13 +124,13 @@ export class LineBatch {
 
   /** Writes everything gathered; `cb` once it is written (pino's `logger.flush(cb)`). */
   flush(cb?: (err?: Error) => void): void {
-    this.#drain();
+    this.drain();
     if (cb) this.#dest.flush(cb);
   }
 
   /** Writes everything gathered, now (exit, fatal errors). */
   flushSync(): void {
-    this.#drain();
+    this.drain();
     if (!this.#destroyed()) {
       try {
         this.#dest.flushSync();
@@ -148,11 +142,28 @@ export class LineBatch {
 
   end(): void {
     this.flushSync();
-    clearInterval(this.#timer);
-    process.removeListener('exit', this.#onExit);
-    process.removeListener('beforeExit', this.#onBeforeExit);
+    liveBatches.delete(this);
     this.#dest.end();
   }
+}
+
+/** Every batch not ended: one timer and one pair of exit hooks serve them all. */
+const liveBatches = new Set<LineBatch>();
+let watching = false;
+
+function watchBatches(): void {
+  if (watching) return;
+  watching = true;
+  setInterval(() => {
+    for (const batch of liveBatches) batch.drain();
+  }, LOG_FLUSH_INTERVAL_MS).unref();
+  // First in line, before pino's own exit hooks flush and end the destinations.
+  process.prependListener('beforeExit', () => {
+    for (const batch of liveBatches) batch.drain();
+  });
+  process.prependListener('exit', () => {
+    for (const batch of liveBatches) batch.flushSync();
+  });
 }
 
 /**
