@@ -2,6 +2,8 @@ export type { Logger } from 'pino';
 export {
   type CreateLoggerOptions,
   createLogger,
+  type LineValue,
+  lineWriter,
   maskEmail,
   maskPhone,
   REDACTED_PATHS,

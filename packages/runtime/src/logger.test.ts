@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, isoTime } from './logger.js';
+import { createLogger, isoTime, lineWriter, withoutRedaction } from './logger.js';
 
 const fixture = fileURLToPath(new URL('./test-fixtures/log-lines.ts', import.meta.url));
 
@@ -72,6 +74,66 @@ describe('createLogger (many in one process)', () => {
     // pino adds its own exit hook once per process (on-exit-leak-free); ours is added once too.
     expect(process.listenerCount('exit')).toBe(exit);
     expect(process.listenerCount('beforeExit')).toBe(beforeExit);
+  });
+});
+
+describe('lineWriter', () => {
+  /** A logger as createLogger makes it, writing into an array. */
+  function capture(level = 'info') {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger({ name: 'worker', level, destination });
+    return { logger, lines };
+  }
+
+  it('writes the line pino writes for the same fields, in the same shape', () => {
+    const { logger, lines } = capture();
+    const write = lineWriter(logger, 'info', 'task completed', [
+      'task_id',
+      'task',
+      'attempt',
+      'note',
+      'gone',
+    ]);
+    const fields = { task_id: 'a1b2', task: 'say "hi"\n\u0001', attempt: 2, note: true, gone: undefined };
+    write(fields);
+    withoutRedaction(logger).info(fields, 'task completed');
+    expect(lines).toHaveLength(2);
+    const [ours, theirs] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The same keys in the same order, the same values; only the clock may have moved on.
+    expect(Object.keys(ours!)).toEqual(Object.keys(theirs!));
+    expect({ ...ours, time: 0 }).toEqual({ ...theirs, time: 0 });
+    expect(ours!.level).toBe('info');
+    expect(ours!.msg).toBe('task completed');
+    expect(ours).not.toHaveProperty('gone');
+    expect(lines[0]!.endsWith('}\n')).toBe(true);
+  });
+
+  it('honours the level, a child’s bindings, and numbers JSON cannot hold', () => {
+    const quiet = capture('warn');
+    lineWriter(quiet.logger, 'info', 'x', ['n'])({ n: 1 });
+    expect(quiet.lines).toEqual([]);
+    const { logger, lines } = capture();
+    lineWriter(logger.child({ worker_id: 'w-1' }), 'info', 'x', ['n', 'm'])({ n: Number.NaN, m: 3 });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ worker_id: 'w-1', n: null, m: 3, msg: 'x' });
+  });
+
+  it('lets pino write to a multistream, which routes by the metadata pino sets', () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger({ name: 'api', level: 'info', destination: pino.multistream([{ stream }]) });
+    lineWriter(logger, 'info', 'routed', ['k'])({ k: 'v' });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ k: 'v', msg: 'routed' });
   });
 });
 

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { formatPath } from '@solar-tasks/contract';
 import { failureReason, type RedisClient, type TaskJobData, type TaskQueue } from '@solar-tasks/queue';
-import { type Logger, withoutRedaction } from '@solar-tasks/runtime';
+import { type LineValue, type Logger, lineWriter, withoutRedaction } from '@solar-tasks/runtime';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PermanentTaskError } from './errors/permanent-task-error.js';
@@ -33,6 +33,10 @@ export interface TaskWorkerOptions {
   /** How often this worker tells Redis it is online (`workers online` in metrics). @defaultValue 5000 */
   presenceIntervalMs?: number;
 }
+
+/** The fields of the `task completed` line. */
+const COMPLETED_FIELDS = ['task_id', 'task', 'queue', 'attempt', 'duration_ms'] as const;
+type CompletedField = (typeof COMPLETED_FIELDS)[number];
 
 /** Why an attempt's signal was aborted. */
 class AbortReason extends Error {
@@ -78,8 +82,10 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   #presenceTimer: NodeJS.Timeout | undefined;
   #beating = false;
-  /** The logger of the lines every task writes (`task started`, `task completed`): our own fields only. */
+  /** The logger of the `task started` line (debug): our own fields only. */
   readonly #lifecycleLog: Logger;
+  /** Every task's `task completed` line: our own fields only, so written without pino's generic path. */
+  readonly #completedLine: (values: Readonly<Record<CompletedField, LineValue>>) => void;
 
   constructor(options: TaskWorkerOptions) {
     super();
@@ -102,6 +108,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       throw new RangeError(`shutdownGraceMs must be >= 0, got ${opts.shutdownGraceMs}`);
     this.#opts = opts;
     this.#lifecycleLog = withoutRedaction(opts.logger);
+    this.#completedLine = lineWriter(opts.logger, 'info', 'task completed', COMPLETED_FIELDS);
     this.queues =
       options.queues && options.queues.length > 0 ? [...options.queues] : options.queue.catalog.queues();
     options.registry.assertCovers(options.queue.catalog, this.queues);
@@ -343,11 +350,14 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     counters.increment(job.name, 'completed');
     metrics.observeRun(job.name, durationMs);
     metrics.countOutcome('completed');
-    // Without a child logger: this line is on every task's path.
-    this.#lifecycleLog.info(
-      { task_id: job.id, task: job.name, queue: job.queueName, attempt, duration_ms: durationMs },
-      'task completed',
-    );
+    // Without a child logger or pino's generic path: this line is on every task's path.
+    this.#completedLine({
+      task_id: job.id,
+      task: job.name,
+      queue: job.queueName,
+      attempt,
+      duration_ms: durationMs,
+    });
     if (this.listenerCount('task:completed') > 0)
       this.emit('task:completed', { taskId: job.id!, taskName: job.name, attempt, durationMs });
   }
