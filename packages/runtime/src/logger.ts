@@ -188,21 +188,22 @@ export function lineWriter<K extends string>(
 ): (values: Readonly<Record<K, LineValue>>) => void {
   const fieldStarts = keys.map((k) => `,${JSON.stringify(k)}:`);
   const end = `,"msg":${JSON.stringify(msg)}}\n`;
+  // What is fixed for a logger (its destination, level label and bindings) is read once, here.
   const internals = logger as unknown as Record<symbol, unknown>;
   const { lsCacheSym, timeSym, chindingsSym, streamSym, needsMetadataGsym } = pino.symbols;
+  const stream = internals[streamSym] as { write(line: string): unknown } & Record<symbol, unknown>;
+  const head = (internals[lsCacheSym] as Record<number, string>)[logger.levels.values[level]!]!;
+  const time = internals[timeSym] as () => string;
+  const bindings = internals[chindingsSym] as string;
+  // A multistream routes by metadata pino sets on it: let pino write those lines.
+  const viaPino = stream[needsMetadataGsym] === true;
   return (values) => {
     if (!logger.isLevelEnabled(level)) return;
-    const stream = internals[streamSym] as { write(line: string): unknown } & Record<symbol, unknown>;
-    // A multistream routes by metadata pino sets on it: let pino write those lines.
-    if (stream[needsMetadataGsym]) {
+    if (viaPino) {
       logger[level](values as Record<string, unknown>, msg);
       return;
     }
-    const labels = internals[lsCacheSym] as Record<number, string>;
-    let line =
-      labels[logger.levels.values[level]!]! +
-      (internals[timeSym] as () => string)() +
-      (internals[chindingsSym] as string);
+    let line = head + time() + bindings;
     for (let i = 0; i < keys.length; i++) {
       const v = values[keys[i]!];
       if (v === undefined) continue;

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { formatPath } from '@solar-tasks/contract';
 import { failureReason, type RedisClient, type TaskJobData, type TaskQueue } from '@solar-tasks/queue';
-import { type LineValue, type Logger, lineWriter, withoutRedaction } from '@solar-tasks/runtime';
+import { type LineValue, type Logger, lineWriter } from '@solar-tasks/runtime';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PermanentTaskError } from './errors/permanent-task-error.js';
@@ -34,9 +34,9 @@ export interface TaskWorkerOptions {
   presenceIntervalMs?: number;
 }
 
-/** The fields of the `task completed` line. */
+/** The fields of the `task started` and `task completed` lines. */
+const STARTED_FIELDS = ['task_id', 'task', 'queue', 'attempt', 'max_attempts'] as const;
 const COMPLETED_FIELDS = ['task_id', 'task', 'queue', 'attempt', 'duration_ms'] as const;
-type CompletedField = (typeof COMPLETED_FIELDS)[number];
 
 /** Why an attempt's signal was aborted. */
 class AbortReason extends Error {
@@ -82,10 +82,9 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   #presenceTimer: NodeJS.Timeout | undefined;
   #beating = false;
-  /** The logger of the `task started` line (debug): our own fields only. */
-  readonly #lifecycleLog: Logger;
-  /** Every task's `task completed` line: our own fields only, so written without pino's generic path. */
-  readonly #completedLine: (values: Readonly<Record<CompletedField, LineValue>>) => void;
+  /** The lines every task writes: our own fields only, so written without pino's generic path. */
+  readonly #startedLine: (values: Readonly<Record<(typeof STARTED_FIELDS)[number], LineValue>>) => void;
+  readonly #completedLine: (values: Readonly<Record<(typeof COMPLETED_FIELDS)[number], LineValue>>) => void;
 
   constructor(options: TaskWorkerOptions) {
     super();
@@ -107,7 +106,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     if (!(opts.shutdownGraceMs >= 0))
       throw new RangeError(`shutdownGraceMs must be >= 0, got ${opts.shutdownGraceMs}`);
     this.#opts = opts;
-    this.#lifecycleLog = withoutRedaction(opts.logger);
+    this.#startedLine = lineWriter(opts.logger, 'debug', 'task started', STARTED_FIELDS);
     this.#completedLine = lineWriter(opts.logger, 'info', 'task completed', COMPLETED_FIELDS);
     this.queues =
       options.queues && options.queues.length > 0 ? [...options.queues] : options.queue.catalog.queues();
@@ -318,17 +317,13 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       this.emit('task:started', { taskId, taskName: job.name, attempt });
     // At debug: at info the attempt's end line (completed, failed, retried) carries the same
     // fields, and a second line per task costs a no-op task a quarter of its throughput.
-    if (this.#lifecycleLog.isLevelEnabled('debug'))
-      this.#lifecycleLog.debug(
-        {
-          task_id: taskId,
-          task: job.name,
-          queue: job.queueName,
-          attempt,
-          max_attempts: job.opts.attempts ?? 1,
-        },
-        'task started',
-      );
+    this.#startedLine({
+      task_id: taskId,
+      task: job.name,
+      queue: job.queueName,
+      attempt,
+      max_attempts: job.opts.attempts ?? 1,
+    });
     try {
       return await attemptControl.run(() => entry.handler(parsed.data, context), timeoutSeconds);
     } catch (err) {
@@ -350,7 +345,6 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     counters.increment(job.name, 'completed');
     metrics.observeRun(job.name, durationMs);
     metrics.countOutcome('completed');
-    // Without a child logger or pino's generic path: this line is on every task's path.
     this.#completedLine({
       task_id: job.id,
       task: job.name,
