@@ -1,4 +1,5 @@
 import type { TaskTotals } from '@solar-tasks/contract';
+import { FieldNames } from './field-names.js';
 import type { RedisClient } from './redis-connection.js';
 
 /** Events counted per task name. */
@@ -38,29 +39,19 @@ export class TaskCounters {
 
   /** Counts one event (buffered). */
   increment(taskName: string, event: TaskEvent, by = 1): void {
-    const field = this.#field(taskName, event);
+    const field = this.#fields.of(taskName)[event];
     this.#pending.set(field, (this.#pending.get(field) ?? 0) + by);
   }
 
-  /** Hash fields by task name and event, made once (this is on every task's path). */
-  readonly #fields = new Map<string, Record<TaskEvent, string>>();
-
-  #field(taskName: string, event: TaskEvent): string {
-    let fields = this.#fields.get(taskName);
-    if (!fields) {
-      fields = {
-        enqueued: `${taskName}:enqueued`,
-        completed: `${taskName}:completed`,
-        failed: `${taskName}:failed`,
-        retried: `${taskName}:retried`,
-        cancelled: `${taskName}:cancelled`,
-      };
-      // Task names come from the catalog, but a job can carry any name: bound the cache.
-      if (this.#fields.size >= 1000) this.#fields.clear();
-      this.#fields.set(taskName, fields);
-    }
-    return fields[event];
-  }
+  readonly #fields = new FieldNames(
+    (taskName): Record<TaskEvent, string> => ({
+      enqueued: `${taskName}:enqueued`,
+      completed: `${taskName}:completed`,
+      failed: `${taskName}:failed`,
+      retried: `${taskName}:retried`,
+      cancelled: `${taskName}:cancelled`,
+    }),
+  );
 
   /** Writes buffered increments now. */
   async flush(): Promise<void> {

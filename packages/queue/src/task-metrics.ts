@@ -1,4 +1,5 @@
 import type { MinuteThroughput } from '@solar-tasks/contract';
+import { FieldNames } from './field-names.js';
 import type { RedisClient } from './redis-connection.js';
 
 /**
@@ -81,29 +82,17 @@ export class TaskMetrics {
     const seconds = ms / 1000;
     let bucket = 0;
     while (bucket < RUNTIME_BUCKETS_SECONDS.length && seconds > RUNTIME_BUCKETS_SECONDS[bucket]!) bucket++;
-    const fields = this.#runtimeFieldsOf(taskName);
+    const fields = this.#runtimeFields.of(taskName);
     this.#add(this.#runtime, fields.buckets[bucket]!, 1);
     this.#add(this.#runtime, fields.sum, ms);
     this.#add(this.#runtime, fields.count, 1);
   }
 
-  /** Hash fields of one task name's histogram, made once (this is on every task's path). */
-  readonly #runtimeFields = new Map<string, { buckets: string[]; sum: string; count: string }>();
-
-  #runtimeFieldsOf(taskName: string): { buckets: string[]; sum: string; count: string } {
-    let fields = this.#runtimeFields.get(taskName);
-    if (!fields) {
-      fields = {
-        buckets: Array.from({ length: RUNTIME_BUCKETS_SECONDS.length + 1 }, (_, i) => `${taskName}:${i}`),
-        sum: `${taskName}:sum_ms`,
-        count: `${taskName}:count`,
-      };
-      // Task names come from the catalog, but a job can carry any name: bound the cache.
-      if (this.#runtimeFields.size >= 1000) this.#runtimeFields.clear();
-      this.#runtimeFields.set(taskName, fields);
-    }
-    return fields;
-  }
+  readonly #runtimeFields = new FieldNames((taskName) => ({
+    buckets: Array.from({ length: RUNTIME_BUCKETS_SECONDS.length + 1 }, (_, i) => `${taskName}:${i}`),
+    sum: `${taskName}:sum_ms`,
+    count: `${taskName}:count`,
+  }));
 
   /** Counts one finished attempt in the current minute (buffered). */
   countOutcome(outcome: FinishOutcome, now = Date.now()): void {
