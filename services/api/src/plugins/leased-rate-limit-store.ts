@@ -17,6 +17,16 @@ return {count, ttl}
 
 type Callback = (err: Error | null, res: { current: number; ttl: number } | null) => void;
 
+/** The connection with the lease command defined on it. */
+type LeasingRedis = RedisClient & {
+  rateLimitLease?(
+    key: string,
+    window: number,
+    n: number,
+    cb: (err: Error | null, res: unknown) => void,
+  ): void;
+};
+
 /** What one API process knows of one key's window. */
 interface KeyState {
   /** Tokens leased from Redis and not handed out yet. */
@@ -69,6 +79,9 @@ export function leasedRedisStore(options: LeasedStoreOptions): new (params: Stor
 
 export class LeasedRedisStore {
   readonly #options: LeasedStoreOptions;
+  readonly #redis: Required<LeasingRedis>;
+  readonly #maxLease: number;
+  readonly #leaseShare: number;
   readonly #prefix: string;
   readonly #states: Map<string, KeyState>;
   /** Redis calls made (tests read it). */
@@ -79,8 +92,11 @@ export class LeasedRedisStore {
     this.#options = options;
     this.#prefix = prefix;
     this.#states = states;
-    const redis = options.redis as RedisClient & { rateLimitLease?: unknown };
+    const redis = options.redis as LeasingRedis;
     if (!redis.rateLimitLease) redis.defineCommand('rateLimitLease', { numberOfKeys: 1, lua: LEASE_LUA });
+    this.#redis = redis as Required<LeasingRedis>;
+    this.#maxLease = options.maxLease ?? 100;
+    this.#leaseShare = options.leaseShare ?? 1 / 32;
   }
 
   /** The plugin's store interface: counts one request for `key`. */
@@ -120,19 +136,10 @@ export class LeasedRedisStore {
   #lease(k: string, state: KeyState, timeWindow: number, max: number, waiting: Callback[]): void {
     const now = Date.now();
     const seen = now < state.resetAt ? state.next - 1 : 0;
-    const share = this.#options.leaseShare ?? 1 / 32;
-    const size = Math.max(1, Math.min(this.#options.maxLease ?? 100, Math.floor((max - seen) * share)));
+    const size = Math.max(1, Math.min(this.#maxLease, Math.floor((max - seen) * this.#leaseShare)));
     state.waiting = waiting;
     this.leases++;
-    const redis = this.#options.redis as unknown as {
-      rateLimitLease(
-        key: string,
-        window: number,
-        n: number,
-        cb: (err: Error | null, res: unknown) => void,
-      ): void;
-    };
-    redis.rateLimitLease(k, timeWindow, size, (err, res) => {
+    this.#redis.rateLimitLease(k, timeWindow, size, (err, res) => {
       const callers = state.waiting ?? [];
       state.waiting = undefined;
       if (err) {
