@@ -3,11 +3,11 @@ export {
   type CreateLoggerOptions,
   createLogger,
   type LineValue,
+  lazyChild,
   lineWriter,
   maskEmail,
   maskPhone,
   REDACTED_PATHS,
-  withoutRedaction,
 } from './logger.js';
 export {
   type CommonSettings,

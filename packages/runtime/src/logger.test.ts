@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, isoTime, lineWriter, withoutRedaction } from './logger.js';
+import { createLogger, isoTime, lazyChild, lineWriter } from './logger.js';
 
 const fixture = fileURLToPath(new URL('./test-fixtures/log-lines.ts', import.meta.url));
 
@@ -102,7 +102,8 @@ describe('lineWriter', () => {
     ]);
     const fields = { task_id: 'a1b2', task: 'say "hi"\n\u0001', attempt: 2, note: true, gone: undefined };
     write(fields);
-    withoutRedaction(logger).info(fields, 'task completed');
+    // pino's own line for the same fields, without redaction (a lineWriter's fields are our own).
+    logger.child({}, { redact: [] }).info(fields, 'task completed');
     expect(lines).toHaveLength(2);
     const [ours, theirs] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     // The same keys in the same order, the same values; only the clock may have moved on.
@@ -123,6 +124,21 @@ describe('lineWriter', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ worker_id: 'w-1', n: null, m: 3, msg: 'x' });
   });
 
+  it('takes another message per line, and quotes it as pino does', () => {
+    const { logger, lines } = capture();
+    const write = lineWriter(logger, 'info', 'request', ['n']);
+    write({ n: 1 });
+    write({ n: 2 }, 'task "enqueued"');
+    write({ n: 3 }, 'task "enqueued"');
+    write({ n: 4 }, undefined);
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual([
+      'request',
+      'task "enqueued"',
+      'task "enqueued"',
+      'request',
+    ]);
+  });
+
   it('lets pino write to a multistream, which routes by the metadata pino sets', () => {
     const lines: string[] = [];
     const stream = new Writable({
@@ -134,6 +150,56 @@ describe('lineWriter', () => {
     const logger = createLogger({ name: 'api', level: 'info', destination: pino.multistream([{ stream }]) });
     lineWriter(logger, 'info', 'routed', ['k'])({ k: 'v' });
     expect(JSON.parse(lines[0]!)).toMatchObject({ k: 'v', msg: 'routed' });
+  });
+});
+
+describe('lazyChild', () => {
+  function capture() {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    return { logger: createLogger({ name: 'api', level: 'info', destination }), lines };
+  }
+
+  it('makes the child only when a line is written through it', () => {
+    const { logger } = capture();
+    let made = 0;
+    const child = logger.child.bind(logger);
+    logger.child = ((...args: Parameters<typeof child>) => {
+      made++;
+      return child(...args);
+    }) as typeof logger.child;
+    const lazy = lazyChild(logger, { reqId: 'r-1' });
+    expect(lazy.level).toBe('info');
+    expect(lazy.isLevelEnabled('debug')).toBe(false);
+    lazy.debug('below the level');
+    expect(made).toBe(1);
+    const unused = lazyChild(logger, { reqId: 'r-2' });
+    expect(unused.isLevelEnabled('info')).toBe(true);
+    expect(made).toBe(1);
+  });
+
+  it('writes the lines the child would write, bindings and redaction included', () => {
+    const { logger, lines } = capture();
+    lazyChild(logger, { reqId: 'r-1' }).warn({ password: 'hunter2', task: 't' }, 'careful');
+    logger.child({ reqId: 'r-1' }).warn({ password: 'hunter2', task: 't' }, 'careful');
+    const [lazy, eager] = lines.map((l) => ({ ...JSON.parse(l), time: 0 }));
+    expect(lazy).toEqual(eager);
+    expect(lazy).toMatchObject({ reqId: 'r-1', password: '[redacted]', msg: 'careful' });
+    expect(lines.join('')).not.toContain('hunter2');
+  });
+
+  it('keeps a level of its own, and its children carry its bindings', () => {
+    const { logger, lines } = capture();
+    const lazy = lazyChild(logger, { reqId: 'r-3' }, { level: 'debug' });
+    expect(lazy.isLevelEnabled('debug')).toBe(true);
+    lazy.child({ admin: 'ann' }).debug('seen');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ reqId: 'r-3', admin: 'ann', msg: 'seen' });
+    expect(lazy.bindings()).toMatchObject({ reqId: 'r-3' });
   });
 });
 

@@ -185,9 +185,12 @@ export function lineWriter<K extends string>(
   level: 'info' | 'warn' | 'debug',
   msg: string,
   keys: readonly K[],
-): (values: Readonly<Record<K, LineValue>>) => void {
+): (values: Readonly<Record<K, LineValue>>, message?: string) => void {
   const fieldStarts = keys.map((k) => `,${JSON.stringify(k)}:`);
-  const end = `,"msg":${JSON.stringify(msg)}}\n`;
+  const endOf = (m: string) => `,"msg":${JSON.stringify(m)}}\n`;
+  const end = endOf(msg);
+  // A line's other messages (a few fixed strings, e.g. a route's outcomes), each quoted once.
+  const ends = new Map<string, string>();
   // What is fixed for a logger (its destination, level label and bindings) is read once, here.
   const internals = logger as unknown as Record<symbol, unknown>;
   const { lsCacheSym, timeSym, chindingsSym, streamSym, needsMetadataGsym } = pino.symbols;
@@ -197,10 +200,10 @@ export function lineWriter<K extends string>(
   const bindings = internals[chindingsSym] as string;
   // A multistream routes by metadata pino sets on it: let pino write those lines.
   const viaPino = stream[needsMetadataGsym] === true;
-  return (values) => {
+  return (values, message) => {
     if (!logger.isLevelEnabled(level)) return;
     if (viaPino) {
-      logger[level](values as Record<string, unknown>, msg);
+      logger[level](values as Record<string, unknown>, message ?? msg);
       return;
     }
     let line = head + time() + bindings;
@@ -211,17 +214,112 @@ export function lineWriter<K extends string>(
         fieldStarts[i]! +
         (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : JSON.stringify(v));
     }
-    stream.write(line + end);
+    let tail = end;
+    if (message !== undefined && message !== msg) {
+      tail = ends.get(message) ?? endOf(message);
+      if (ends.size < 64) ends.set(message, tail);
+    }
+    stream.write(line + tail);
   };
 }
 
+/** The methods of a logger that {@link lazyChild} stands in for. */
+type LazyLogger = Pick<
+  Logger,
+  | 'level'
+  | 'fatal'
+  | 'error'
+  | 'warn'
+  | 'info'
+  | 'debug'
+  | 'trace'
+  | 'silent'
+  | 'child'
+  | 'bindings'
+  | 'setBindings'
+  | 'isLevelEnabled'
+  | 'flush'
+>;
+
 /**
- * A child of `logger` that skips the redaction pass, for hot-path lines whose
- * fields are all our own (ids, names, numbers, a key's name), never a secret:
- * redaction is most of such a line's cost. Same destination, level and bindings.
+ * `parent.child(bindings, options)`, made only when something is logged
+ * through it. Fastify makes a child logger for every request (bindings
+ * `{ reqId }`), and with redaction on, making one serialises and redacts its
+ * bindings: several microseconds per request, for a logger most requests
+ * never use (our request line is written once, by the access hook). Lines
+ * written through it are the child's lines, redaction included.
  */
-export function withoutRedaction(logger: Logger): Logger {
-  return logger.child({}, { redact: [] });
+export function lazyChild(
+  parent: Logger,
+  bindings: pino.Bindings,
+  options?: pino.ChildLoggerOptions,
+): Logger {
+  return new LazyChild(parent, bindings, options) as unknown as Logger;
+}
+
+type Args = Parameters<pino.LogFn>;
+
+class LazyChild implements LazyLogger {
+  readonly #parent: Logger;
+  readonly #bindings: pino.Bindings;
+  readonly #options: pino.ChildLoggerOptions | undefined;
+  #real: Logger | undefined;
+
+  constructor(parent: Logger, bindings: pino.Bindings, options: pino.ChildLoggerOptions | undefined) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+    this.#options = options;
+  }
+
+  get #logger(): Logger {
+    this.#real ??= this.#parent.child(this.#bindings, this.#options);
+    return this.#real;
+  }
+
+  get level(): string {
+    return this.#real?.level ?? this.#options?.level ?? this.#parent.level;
+  }
+  set level(level: string) {
+    this.#logger.level = level;
+  }
+  fatal(...args: Args) {
+    this.#logger.fatal(...args);
+  }
+  error(...args: Args) {
+    this.#logger.error(...args);
+  }
+  warn(...args: Args) {
+    this.#logger.warn(...args);
+  }
+  info(...args: Args) {
+    this.#logger.info(...args);
+  }
+  debug(...args: Args) {
+    this.#logger.debug(...args);
+  }
+  trace(...args: Args) {
+    this.#logger.trace(...args);
+  }
+  silent(...args: Args) {
+    this.#logger.silent(...args);
+  }
+  child<C extends string = never>(bindings: pino.Bindings, options?: pino.ChildLoggerOptions<C>) {
+    return this.#logger.child(bindings, options);
+  }
+  bindings() {
+    return this.#logger.bindings();
+  }
+  setBindings(bindings: pino.Bindings) {
+    this.#logger.setBindings(bindings);
+  }
+  isLevelEnabled(level: string) {
+    // A child with a level of its own answers for itself; else the parent's answer is the child's.
+    if (this.#real || this.#options?.level !== undefined) return this.#logger.isLevelEnabled(level);
+    return this.#parent.isLevelEnabled(level);
+  }
+  flush(cb?: (err?: Error) => void) {
+    this.#logger.flush(cb);
+  }
 }
 
 /** `ann@example.com` → `a***@example.com`: enough to tell messages apart, not to harvest addresses. */

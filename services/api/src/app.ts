@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TaskDefaults } from '@solar-tasks/contract';
 import { ERROR_CODES } from '@solar-tasks/contract';
 import type { TaskQueue } from '@solar-tasks/queue';
-import { type Logger, withoutRedaction } from '@solar-tasks/runtime';
+import { type Logger, lazyChild, lineWriter } from '@solar-tasks/runtime';
 import Fastify, {
   type FastifyInstance,
   LogController,
@@ -75,11 +75,37 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyRequest {
     /** Fields the route adds to the request's one log line (the task id, …). */
-    logFields?: Record<string, unknown>;
+    logFields?: AccessLogFields;
     /** The message of that line, when the route names its outcome (`task enqueued`); else `request`. */
     logMessage?: string;
   }
 }
+
+/** What a route may add to its request's log line. */
+export interface AccessLogFields {
+  task_id?: string;
+  task?: string;
+  /** A new task (enqueue), or how many were new (bulk). */
+  created?: boolean | number;
+  task_status?: string;
+  /** Tasks in a bulk request. */
+  tasks?: number;
+}
+
+/** The request line's fields, in order. */
+const ACCESS_LOG_KEYS = [
+  'reqId',
+  'method',
+  'url',
+  'status',
+  'ms',
+  'api_key',
+  'task_id',
+  'task',
+  'created',
+  'task_status',
+  'tasks',
+] as const;
 
 /** The API's Fastify instance type. */
 export type App = FastifyInstance<
@@ -112,6 +138,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         error.code === 'FST_ERR_BAD_URL' ? 'the URL is malformed' : 'bad request',
       );
     },
+    // Fastify makes a child logger per request; it is made only if the request logs through it.
+    childLoggerFactory: (parent, bindings, options) => lazyChild(parent as Logger, bindings, options),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -150,21 +178,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // so an enqueue costs one log line, not two.
   app.decorateRequest('logFields', undefined);
   app.decorateRequest('logMessage', undefined);
-  // The request line's fields are our own (method, route pattern, status, key name, task id).
-  const accessLog = withoutRedaction(logger);
-  app.addHook('onResponse', async (request, reply) => {
-    accessLog.info(
+  // The request line's fields are our own (method, route pattern, status, key name, task id): no
+  // redaction pass, written by a lineWriter.
+  const accessLine = lineWriter(logger, 'info', 'request', ACCESS_LOG_KEYS);
+  app.addHook('onResponse', (request, reply, done) => {
+    const fields = request.logFields;
+    accessLine(
       {
         reqId: request.id,
         method: request.method,
         url: request.routeOptions.url ?? request.url.split('?')[0],
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
-        ...(request.apiKey ? { api_key: request.apiKey.name } : {}),
-        ...request.logFields,
+        api_key: request.apiKey?.name,
+        task_id: fields?.task_id,
+        task: fields?.task,
+        created: fields?.created,
+        task_status: fields?.task_status,
+        tasks: fields?.tasks,
       },
-      request.logMessage ?? 'request',
+      request.logMessage,
     );
+    done();
   });
 
   await app.register(swagger, {
