@@ -33,15 +33,24 @@ export function isRedisUnavailable(err: unknown): boolean {
 
 /** Rejects with a `DeadlineError` when `promise` takes longer than `ms` (a hung Redis must not hang a request). */
 export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  // One promise and one timer per call (not a race of two plus a finally): it is on every request.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const err = new Error(`no answer from Redis within ${ms} ms`);
       err.name = 'DeadlineError';
       reject(err);
     }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Fastify error codes we answer with a specific catalog code. */

@@ -169,6 +169,26 @@ describe('enqueue → process → status over HTTP', () => {
     expect(stack.runs.filter((r) => r.taskId === task_id)).toHaveLength(1);
   });
 
+  it('answers 422 naming the Idempotency-Key header when it is longer than 255, and queues nothing', async () => {
+    stack = await startStack(testRedisUrl());
+    const body = { task_name: 'add_numbers', args: [1, 1] };
+    const long = await stack.call('POST', '/api/tasks/enqueue/', body, {
+      'idempotency-key': 'k'.repeat(256),
+    });
+    expect(long.status).toBe(422);
+    expect(await long.json()).toMatchObject({
+      error: { code: 'VALIDATION_ERROR', details: [{ field: 'idempotency-key', code: 'too_big' }] },
+    });
+    const edge = await stack.call('POST', '/api/tasks/enqueue/', body, {
+      'idempotency-key': 'k'.repeat(255),
+    });
+    expect(edge.status).toBe(201);
+    const stats = (await (await stack.call('GET', '/api/tasks/queue-status/')).json()) as {
+      tasks: Record<string, { enqueued: number }>;
+    };
+    expect(stats.tasks.add_numbers?.enqueued).toBe(1);
+  });
+
   it('answers 400 for an unknown task, listing the known ones', async () => {
     stack = await startStack(testRedisUrl());
     const res = await stack.call('POST', '/api/tasks/enqueue/', { task_name: 'launch_rocket' });

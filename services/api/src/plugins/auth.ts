@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { type ApiKey, matchApiKey, type Scope } from '../api-keys.js';
 import { sendError } from '../errors.js';
 
@@ -26,22 +26,29 @@ export function presentedKey(request: FastifyRequest): string | undefined {
  * key) goes into the request's log lines.
  */
 export function requireScope(keys: readonly ApiKey[], scope: Scope) {
-  const guard = async (request: FastifyRequest, reply: FastifyReply) => {
+  // A callback hook, not an async one: it never waits, and an async hook costs a promise per request.
+  const guard = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     const presented = presentedKey(request);
     // The rate-limit hook may have matched the key already.
     const key = request.apiKey ?? (presented === undefined ? undefined : matchApiKey(keys, presented));
     if (!key) {
       reply.header('WWW-Authenticate', 'Bearer realm="solar-tasks"');
-      return sendError(
+      // Answered here: Fastify runs nothing further for a hook that sends and does not call done.
+      sendError(
         reply,
         'UNAUTHORIZED',
         presented === undefined ? 'an API key is required' : 'unknown API key',
       );
+      return;
     }
     request.apiKey = key;
     // No child logger per request (it costs on every call): the request's one
     // log line names the key (see app.ts), as do the error lines.
-    if (!key.scopes.has(scope)) return sendError(reply, 'FORBIDDEN', `this key lacks the "${scope}" scope`);
+    if (!key.scopes.has(scope)) {
+      sendError(reply, 'FORBIDDEN', `this key lacks the "${scope}" scope`);
+      return;
+    }
+    done();
   };
   // The route table reads it: every API-key route must name its scope (see route-table.ts).
   return Object.assign(guard, { scope });
