@@ -51,15 +51,19 @@ export interface CreateLoggerOptions {
   dest?: number | string;
 }
 
-/** Characters the asynchronous destination gathers before a write (fewer write(2) calls under load). */
-const LOG_BUFFER_CHARS = 4096;
+/**
+ * Characters the asynchronous destination gathers before a write (fewer write(2) calls under load).
+ * 64 KiB: each write costs a trip through libuv's thread pool and a copy, and at 4 KiB that was
+ * ~0.8 µs of a line's ~2.5 µs (300,000 lines to a file); a quiet process still writes every 250 ms.
+ */
+const LOG_BUFFER_CHARS = 65536;
 /** A quiet process's lines still leave the buffer within this long. */
 const LOG_FLUSH_INTERVAL_MS = 250;
 
 /**
  * A pino logger with secrets redacted. Asynchronous and buffered by default: a
  * synchronous write per line would put `write(2)` on every task's hot path.
- * Lines are written once 4 KiB have gathered or every 250 ms, and flushed when
+ * Lines are written once 64 KiB have gathered or every 250 ms, and flushed when
  * the process exits; a SIGKILL can lose the last 250 ms.
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
