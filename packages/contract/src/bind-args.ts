@@ -28,8 +28,9 @@ export function bindArguments<S extends TaskArgsSchema>(
 ): BindResult<z.output<S>> {
   const parameters = parametersOf(schema);
   const issues: FieldIssue[] = [];
-  // A null-prototype object: keys such as "__proto__" stay plain data.
-  const bound: Record<string, unknown> = Object.create(null);
+  // A plain object, not a null-prototype one (V8 keeps those as slow dictionaries, and this is on
+  // every enqueue's path): only parameter names are ever set on it, through setArgument.
+  const bound: Record<string, unknown> = {};
   const origin = new Map<string, string>();
 
   args.forEach((value, index) => {
@@ -42,7 +43,7 @@ export function bindArguments<S extends TaskArgsSchema>(
       });
       return;
     }
-    bound[name] = value;
+    setArgument(bound, name, value);
     origin.set(name, `args[${index}]`);
   });
 
@@ -64,13 +65,13 @@ export function bindArguments<S extends TaskArgsSchema>(
       });
       continue;
     }
-    bound[name] = value;
+    setArgument(bound, name, value);
     origin.set(name, `kwargs.${name}`);
   }
 
   if (issues.length > 0) return { ok: false, issues };
 
-  const parsed = schema.safeParse({ ...bound });
+  const parsed = schema.safeParse(bound);
   if (parsed.success) return { ok: true, value: parsed.data };
   return {
     ok: false,
@@ -85,6 +86,13 @@ export function bindArguments<S extends TaskArgsSchema>(
       };
     }),
   };
+}
+
+/** Sets one argument; a parameter named `__proto__` (if a schema ever had one) stays plain data. */
+function setArgument(target: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__')
+    Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  else target[name] = value;
 }
 
 /** A schema's parameter names in declaration order, listed once per schema (this is on every enqueue's path). */
