@@ -451,8 +451,10 @@ describe('fuzzing every route', () => {
       stored += Object.values(counts).reduce((a, b) => a + b, 0);
     }
     expect(stored).toBe(acceptedTaskIds.size);
-    // Enough of the runs got past authentication and validation to mean something.
-    expect(statuses.get(201) ?? 0).toBeGreaterThan(5);
+    // Enough of the runs got past authentication and validation to mean something. About 12 of
+    // the 2,500 runs store a task (201/202), so "more than 5" failed about one run in 25; more than
+    // 2 fails about one in 2,000.
+    expect((statuses.get(201) ?? 0) + (statuses.get(202) ?? 0)).toBeGreaterThan(2);
     expect([...statuses.keys()].filter((s) => s >= 400 && s < 500).length).toBeGreaterThan(5);
   }, 120_000);
 
