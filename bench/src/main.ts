@@ -49,11 +49,11 @@ export const config = {
   httpConnections: num('BENCH_HTTP_CONNECTIONS', 50, 10),
   bulkBatch: num('BENCH_BULK_BATCH', 500, 100),
   bulkConnections: 10,
-  bulkSeconds: num('BENCH_BULK_SECONDS', 5, 1),
+  bulkSeconds: num('BENCH_BULK_SECONDS', 4, 1),
   latencyRate: 500,
   latencySeconds: num('BENCH_LATENCY_SECONDS', 6, 1),
   delayedTasks: num('BENCH_DELAYED_TASKS', 500, 50),
-  scaleTasks: num('BENCH_SCALE_TASKS', 20_000, 1500),
+  scaleTasks: num('BENCH_SCALE_TASKS', 15_000, 1500),
   scaleWorkers: QUICK ? [1, 2] : [1, 2, 4],
   scaleConcurrency: 50,
 };
