@@ -174,9 +174,10 @@ function watchBatches(): void {
 export type LineValue = string | number | boolean | null | undefined;
 
 /**
- * A writer of one fixed kind of line, for the one line on every task's path (a
- * worker's `task completed`): the level, the message and the field names are
- * fixed, the values are strings, numbers or booleans, and the line is built
+ * A writer of one fixed kind of line, for the one line on every task's or
+ * request's path (a worker's `task completed`, the API's request line): the
+ * level and the field names are fixed, the message too unless a call names
+ * another (a route's outcome), the values are strings, numbers or booleans, and the line is built
  * with a few string joins and written straight to the logger's destination in
  * the logger's own shape (its level label, time function and bindings; `msg`
  * last; a field left `undefined` is left out). No redaction, serializers or

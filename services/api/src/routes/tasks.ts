@@ -154,7 +154,7 @@ function headersDocumentedOnly<S>(route: FastifyRouteSchemaDef<S>): FastifyValid
     : validatorCompiler(route as unknown as FastifyRouteSchemaDef<z.ZodType>);
 }
 
-/** The `Idempotency-Key` header, checked as its schema says (a 400 naming it when longer than 255). */
+/** The `Idempotency-Key` header, checked as its schema says (a 422 naming it when longer than 255). */
 function idempotencyHeader(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
   const key = Array.isArray(value) ? value.join(', ') : value;
