@@ -28,20 +28,23 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 export function requireScope(keys: readonly ApiKey[], scope: Scope) {
   // A callback hook, not an async one: it never waits, and an async hook costs a promise per request.
   const guard = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const presented = presentedKey(request);
-    // The rate-limit hook may have matched the key already.
-    const key = request.apiKey ?? (presented === undefined ? undefined : matchApiKey(keys, presented));
+    // The rate-limit hook has usually matched the key already: read and match it only if not.
+    let key = request.apiKey;
     if (!key) {
-      reply.header('WWW-Authenticate', 'Bearer realm="solar-tasks"');
-      // Answered here: Fastify runs nothing further for a hook that sends and does not call done.
-      sendError(
-        reply,
-        'UNAUTHORIZED',
-        presented === undefined ? 'an API key is required' : 'unknown API key',
-      );
-      return;
+      const presented = presentedKey(request);
+      key = presented === undefined ? undefined : matchApiKey(keys, presented);
+      if (!key) {
+        reply.header('WWW-Authenticate', 'Bearer realm="solar-tasks"');
+        // Answered here: Fastify runs nothing further for a hook that sends and does not call done.
+        sendError(
+          reply,
+          'UNAUTHORIZED',
+          presented === undefined ? 'an API key is required' : 'unknown API key',
+        );
+        return;
+      }
+      request.apiKey = key;
     }
-    request.apiKey = key;
     // No child logger per request (it costs on every call): the request's one
     // log line names the key (see app.ts), as do the error lines.
     if (!key.scopes.has(scope)) {
