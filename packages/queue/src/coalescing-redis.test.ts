@@ -1,0 +1,100 @@
+import type { Socket } from 'node:net';
+import { type RedisServer, startRedisServer } from '@solar-tasks/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoalescingRedis } from './coalescing-redis.js';
+import { createRedisConnection } from './redis-connection.js';
+
+// Its own server: the test kills client connections.
+let server: RedisServer;
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+afterAll(async () => {
+  await server?.stop({ removeData: true });
+});
+
+/** Counts the socket's writes from now on: `_write` for one chunk, `_writev` for several. */
+function countWrites(client: Redis) {
+  const socket = client.stream as Socket & {
+    _write: (...a: unknown[]) => void;
+    _writev: (chunks: unknown[], cb: unknown) => void;
+  };
+  const counts = { write: 0, writev: 0, chunks: 0 };
+  const write = socket._write;
+  const writev = socket._writev;
+  socket._write = function (this: Socket, ...a: unknown[]) {
+    counts.write++;
+    counts.chunks++;
+    return write.apply(this, a);
+  };
+  socket._writev = function (this: Socket, chunks: unknown[], cb: unknown) {
+    counts.writev++;
+    counts.chunks += chunks.length;
+    return writev.call(this, chunks, cb);
+  };
+  return counts;
+}
+
+describe('CoalescingRedis', () => {
+  it('sends the commands of one turn in one write, in order, with every reply to its own command', async () => {
+    const redis = new CoalescingRedis({ port: server.port, host: '127.0.0.1' });
+    const plain = new Redis(server.url);
+    try {
+      await Promise.all([redis.ping(), plain.ping()]);
+      const key = 'coalesce:order';
+      const counts = countWrites(redis);
+      const replies = await Promise.all(Array.from({ length: 50 }, () => redis.incr(key)));
+      expect(replies).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(counts).toEqual({ write: 0, writev: 1, chunks: 50 });
+
+      // The plain client, for contrast: one write per command.
+      const plainCounts = countWrites(plain);
+      await Promise.all(Array.from({ length: 5 }, () => plain.incr(key)));
+      expect(plainCounts.write + plainCounts.writev).toBe(5);
+    } finally {
+      redis.disconnect();
+      plain.disconnect();
+    }
+  });
+
+  it('sends a lone command at once, also when issued from an immediate or across a reconnect', async () => {
+    const redis = new CoalescingRedis({ port: server.port, host: '127.0.0.1' });
+    const admin = new Redis(server.url);
+    try {
+      await redis.ping();
+      for (let i = 0; i < 20; i++) expect(await redis.echo(`n${i}`)).toBe(`n${i}`);
+      // Issued during the check phase: its uncork runs in the next turn, which must not wait for I/O.
+      const fromImmediate = await new Promise<string>((resolve, reject) =>
+        setImmediate(() => redis.echo('from-immediate').then(resolve, reject)),
+      );
+      expect(fromImmediate).toBe('from-immediate');
+
+      // The server drops the connection with a turn's writes corked: ioredis reconnects and
+      // sends that command again, and the next ones go out on the new socket.
+      const id = await redis.client('ID');
+      const inFlight = redis.echo('in-flight');
+      await admin.client('KILL', 'ID', String(id));
+      expect(await inFlight).toBe('in-flight');
+      expect(await redis.echo('after-reconnect')).toBe('after-reconnect');
+      expect(await redis.client('ID')).not.toBe(id);
+    } finally {
+      redis.disconnect();
+      admin.disconnect();
+    }
+  });
+
+  it('is what the API role gets; workers keep a plain client', () => {
+    const settings = { url: server.url, prefix: 'coalesce' };
+    const api = createRedisConnection(settings, 'api');
+    const worker = createRedisConnection(settings, 'worker');
+    try {
+      expect(api).toBeInstanceOf(CoalescingRedis);
+      expect(worker).not.toBeInstanceOf(CoalescingRedis);
+      expect(worker).toBeInstanceOf(Redis);
+    } finally {
+      api.disconnect();
+      worker.disconnect();
+    }
+  });
+});
