@@ -27,6 +27,7 @@ import { LoginThrottle } from './plugins/login-throttle.js';
 import { type RequestLimits, registerRequestLimits } from './plugins/request-limits.js';
 import { recordRouteTable } from './plugins/route-table.js';
 import { staticSecurityHeaders } from './plugins/security-headers.js';
+import { windowStore } from './plugins/window-limiter.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { schedulesRoutes } from './routes/schedules.js';
@@ -165,7 +166,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     reply.header('x-request-id', request.id);
     done();
   });
-  await registerRequestLimits(app, deps.apiKeys, deps.limits);
+  // One store for every request limit (API keys, client IPs, the webhook): in Redis when the limits are.
+  const limitStore = windowStore({
+    redis: deps.limits?.redis,
+    nameSpace: deps.limits?.nameSpace ?? 'solar:rate-limit:',
+  });
+  registerRequestLimits(app, deps.apiKeys, limitStore, deps.limits);
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -263,6 +269,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     prefix: EMAILJS_WEBHOOK_PATH,
     queue: deps.queue,
     redisDeadlineMs,
+    limitStore,
     ...deps.emailjs,
   });
   // One count of failed operator logins for the dashboard and /metrics, in Redis when the limits are.

@@ -12,7 +12,7 @@ afterAll(() => redis.disconnect());
 
 /** A store as one API replica holds it, on a namespace of its own test. */
 const replica = (nameSpace: string, maxLease?: number) =>
-  new LeasedRedisStore({ redis, nameSpace, ...(maxLease ? { maxLease } : {}) }, nameSpace);
+  new LeasedRedisStore({ redis, nameSpace, ...(maxLease ? { maxLease } : {}) });
 
 const incr = (store: LeasedRedisStore, key: string, max: number, windowMs = 60_000) =>
   new Promise<{ current: number; ttl: number }>((resolve, reject) =>
@@ -23,7 +23,7 @@ const incr = (store: LeasedRedisStore, key: string, max: number, windowMs = 60_0
 const burst = (store: LeasedRedisStore, key: string, max: number, n: number, windowMs?: number) =>
   Promise.all(Array.from({ length: n }, () => incr(store, key, max, windowMs)));
 
-describe('leasedRedisStore', () => {
+describe('LeasedRedisStore', () => {
   it('counts exactly near a small limit: the first 5 pass, then every request is over', async () => {
     const ns = `${uniquePrefix('rl')}:`;
     const a = replica(ns);

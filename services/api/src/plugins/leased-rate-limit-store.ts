@@ -1,9 +1,10 @@
 import type { RedisClient } from '@solar-tasks/queue';
+import type { WindowCount, WindowStore } from './window-limiter.js';
 
 /**
  * Takes `ARGV[2]` tokens of a window at once: the count goes up by that much,
- * and the window (`ARGV[1]` ms) starts with the first count, as in the
- * plugin's own Redis store. Returns the new count and the window's time left.
+ * and the window (`ARGV[1]` ms) starts with the first count. Returns the new
+ * count and the window's time left.
  */
 const LEASE_LUA = `
 local count = redis.call('INCRBY', KEYS[1], ARGV[2])
@@ -15,7 +16,7 @@ end
 return {count, ttl}
 `;
 
-type Callback = (err: Error | null, res: { current: number; ttl: number } | null) => void;
+type Callback = (err: Error | null, res: WindowCount | null) => void;
 
 /** The connection with the lease command defined on it. */
 type LeasingRedis = RedisClient & {
@@ -41,7 +42,7 @@ interface KeyState {
   waiting: Callback[] | undefined;
 }
 
-/** Options of {@link leasedRedisStore}. */
+/** Options of {@link LeasedRedisStore}. */
 export interface LeasedStoreOptions {
   redis: RedisClient;
   /** Key prefix of the counters. */
@@ -52,33 +53,20 @@ export interface LeasedStoreOptions {
   leaseShare?: number;
 }
 
-interface StoreParams {
-  routeInfo?: { method?: string; url?: string };
-}
-
 /**
- * A store for `@fastify/rate-limit` that counts in Redis, as the plugin's own
- * Redis store does (limits hold across API replicas), but takes tokens in
- * small leases instead of one round trip per request. A lease takes at most
- * 1/32 of what was left of the window when last seen (and at most 100), so
- * far below the limit one Redis call serves up to 100 requests and near it
- * every request is counted one by one, exactly. The limit is never exceeded
- * across replicas: a token is only handed out once Redis has counted it. The
- * price is on the other side: tokens a replica leased and did not use before
- * the window ended were counted all the same (at most 1/32 of the window's
- * headroom per replica). Once the window's count is over the limit, the
- * process answers "over" until the window ends without asking Redis again.
+ * A {@link WindowStore} that counts in Redis (limits hold across API
+ * replicas), but takes tokens in small leases instead of one round trip per
+ * request. A lease takes at most 1/32 of what was left of the window when
+ * last seen (and at most 100), so far below the limit one Redis call serves
+ * up to 100 requests and near it every request is counted one by one,
+ * exactly. The limit is never exceeded across replicas: a token is only
+ * handed out once Redis has counted it. The price is on the other side:
+ * tokens a replica leased and did not use before the window ended were
+ * counted all the same (at most 1/32 of the window's headroom per replica).
+ * Once the window's count is over the limit, the process answers "over"
+ * until the window ends without asking Redis again.
  */
-export function leasedRedisStore(options: LeasedStoreOptions): new (params: StoreParams) => LeasedRedisStore {
-  return class extends LeasedRedisStore {
-    constructor(_params: StoreParams) {
-      super(options, options.nameSpace);
-    }
-  };
-}
-
-export class LeasedRedisStore {
-  readonly #options: LeasedStoreOptions;
+export class LeasedRedisStore implements WindowStore {
   readonly #redis: Required<LeasingRedis>;
   readonly #maxLease: number;
   readonly #leaseShare: number;
@@ -88,10 +76,9 @@ export class LeasedRedisStore {
   leases = 0;
   #sweptAt = 0;
 
-  constructor(options: LeasedStoreOptions, prefix: string, states = new Map<string, KeyState>()) {
-    this.#options = options;
-    this.#prefix = prefix;
-    this.#states = states;
+  constructor(options: LeasedStoreOptions) {
+    this.#prefix = options.nameSpace;
+    this.#states = new Map();
     const redis = options.redis as LeasingRedis;
     if (!redis.rateLimitLease) redis.defineCommand('rateLimitLease', { numberOfKeys: 1, lua: LEASE_LUA });
     this.#redis = redis as Required<LeasingRedis>;
@@ -99,7 +86,7 @@ export class LeasedRedisStore {
     this.#leaseShare = options.leaseShare ?? 1 / 32;
   }
 
-  /** The plugin's store interface: counts one request for `key`. */
+  /** Counts one request for `key`. */
   incr(key: string, cb: Callback, timeWindow: number, max: number): void {
     const k = this.#prefix + key;
     const now = Date.now();
@@ -124,13 +111,6 @@ export class LeasedRedisStore {
     } else {
       this.#lease(k, state, timeWindow, max, [cb]);
     }
-  }
-
-  /** Route-level limiters (the plugin's `child`) count under their own keys. */
-  child(params: StoreParams): LeasedRedisStore {
-    const { method, url } = params.routeInfo ?? {};
-    const prefix = method && url ? `${this.#prefix}${method}${url}-` : this.#prefix;
-    return new LeasedRedisStore(this.#options, prefix, prefix === this.#prefix ? this.#states : new Map());
   }
 
   #lease(k: string, state: KeyState, timeWindow: number, max: number, waiting: Callback[]): void {

@@ -1,10 +1,8 @@
-import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
-import { TaskApiError } from '@solar-tasks/contract';
 import type { RedisClient } from '@solar-tasks/queue';
 import { type ApiKey, matchApiKey } from '../api-keys.js';
 import type { App } from '../app.js';
 import { presentedKey } from './auth.js';
-import { leasedRedisStore } from './leased-rate-limit-store.js';
+import { type WindowStore, windowLimiter } from './window-limiter.js';
 
 /** Limits on requests, per API key and per client IP. */
 export interface RequestLimits {
@@ -15,9 +13,9 @@ export interface RequestLimits {
   /** Window length. @defaultValue 60000 */
   windowMs?: number;
   /**
-   * Redis for the counters, so limits hold across API replicas (a store for
-   * the plugin that leases tokens: see leasedRedisStore). In-process counters
-   * when unset (tests, a single replica).
+   * Redis for the counters, so limits hold across API replicas (in leases of
+   * tokens: see LeasedRedisStore). In-process counters when unset (tests, a
+   * single replica).
    */
   redis?: RedisClient | undefined;
   /** Key prefix for the counters. @defaultValue 'solar:rate-limit:' */
@@ -35,72 +33,39 @@ declare module 'fastify' {
 }
 
 /**
- * Rate limits in front of every API-key route, in one `onRequest` hook:
- * a request with a valid key counts against that key (so one noisy client
- * cannot starve the others); anything else counts against the client's IP
- * (so guessing keys is slow). Public routes, the webhook (its own per-IP
- * limit) and the dashboard (its own credentials) are not counted here.
- * A Redis outage lets requests through (`skipOnError`): the route itself then
- * answers 503, and availability wins over counting.
+ * Rate limits in front of every API-key route, in one callback `onRequest`
+ * hook: a request with a valid key counts against that key (so one noisy
+ * client cannot starve the others); anything else counts against the
+ * client's IP (so guessing keys is slow). Public routes, the webhook (its own
+ * per-IP limit, on the same store) and the dashboard (its own credentials)
+ * are not counted here. A Redis outage lets requests through: the route
+ * itself then answers 503, and availability wins over counting.
  */
-export async function registerRequestLimits(
+export function registerRequestLimits(
   app: App,
   keys: readonly ApiKey[],
+  store: WindowStore,
   limits: RequestLimits = {},
-): Promise<void> {
+): void {
   const windowMs = limits.windowMs ?? 60_000;
-  await app.register(rateLimit, {
-    global: false,
-    // Counted in Redis, in leases of tokens (see leasedRedisStore). The store only defines a Lua
-    // command and calls it: a Cluster client serves as well as a single one.
-    ...(limits.redis
-      ? {
-          store: leasedRedisStore({
-            redis: limits.redis,
-            nameSpace: limits.nameSpace ?? 'solar:rate-limit:',
-          }) as unknown as FastifyRateLimitStoreCtor,
-        }
-      : {}),
-    skipOnError: true,
-    timeWindow: windowMs,
-    errorResponseBuilder: (_request, context) =>
-      new TaskApiError('RATE_LIMITED', `rate limit exceeded; retry in ${context.after}`, {
-        limit: context.max,
-        retry_after_seconds: Math.ceil(context.ttl / 1000),
-      }),
-  });
-  const perKey = limiter(app, {
-    max: limits.perKeyMax ?? 6000,
-    timeWindow: windowMs,
-    keyGenerator: (request) => `key:${request.apiKey?.name ?? '?'}`,
-  });
-  const perIp = limiter(app, {
-    max: limits.perIpMax ?? 300,
-    timeWindow: windowMs,
-    keyGenerator: (request) => `ip:${request.ip}`,
-  });
+  const message = 'rate limit exceeded';
+  const perKey = windowLimiter(store, { max: limits.perKeyMax ?? 6000, windowMs, message });
+  const perIp = windowLimiter(store, { max: limits.perIpMax ?? 300, windowMs, message });
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const auth = request.routeOptions.config?.auth ?? 'api-key';
-    if (auth !== 'api-key' || request.is404) return;
+    if (auth !== 'api-key' || request.is404) {
+      done();
+      return;
+    }
     const presented = presentedKey(request);
     const key = presented === undefined ? undefined : matchApiKey(keys, presented);
     if (key) {
       // requireScope reuses this, so the key is matched once per request.
       request.apiKey = key;
-      await perKey(request, reply);
+      perKey(`key:${key.name}`, reply, done);
     } else {
-      await perIp(request, reply);
+      perIp(`ip:${request.ip}`, reply, done);
     }
   });
-}
-
-/** A limiter from the plugin's decorator, callable from our own hook (the plugin's types bind `this`). */
-function limiter(app: App, options: Parameters<App['rateLimit']>[0]) {
-  const handler = app.rateLimit(options) as unknown as (
-    this: App,
-    request: unknown,
-    reply: unknown,
-  ) => Promise<void>;
-  return (request: unknown, reply: unknown) => handler.call(app, request, reply);
 }

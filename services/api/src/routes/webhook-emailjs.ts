@@ -17,6 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sendError, withDeadline } from '../errors.js';
+import { type WindowStore, windowLimiter } from '../plugins/window-limiter.js';
 
 /** Where the webhook answers (with and without the trailing slash). */
 export const EMAILJS_WEBHOOK_PATH = '/api/webhooks/emailjs';
@@ -48,6 +49,8 @@ export interface EmailjsWebhookOptions {
 interface PluginOptions extends Partial<EmailjsWebhookOptions> {
   queue: TaskQueue;
   redisDeadlineMs: number;
+  /** The app's store of request limits (in Redis when configured, so the limit holds across replicas). */
+  limitStore: WindowStore;
 }
 
 /**
@@ -112,17 +115,13 @@ export const emailjsWebhookRoutes: FastifyPluginAsyncZod<PluginOptions> = async 
   await app.register(multipart, {
     limits: { fieldNameSize: 100, fieldSize: 10_000, fields: 120, files: 1, fileSize: 1, parts: 121 },
   });
-  // The app's rate-limit plugin (plugins/request-limits.ts) owns the store, in Redis when configured,
-  // so this per-IP limit holds across API replicas.
-  const perIpLimit = app.rateLimit({
+  const limit = windowLimiter(opts.limitStore, {
     max: opts.rateLimit?.max ?? 10,
-    timeWindow: opts.rateLimit?.timeWindowMs ?? 60_000,
-    keyGenerator: (request) => `webhook-ip:${request.ip}`,
-    errorResponseBuilder: (_request, context) =>
-      new TaskApiError('RATE_LIMITED', `too many submissions from this address; retry in ${context.after}`, {
-        retry_after_seconds: Math.ceil(context.ttl / 1000),
-      }),
+    windowMs: opts.rateLimit?.timeWindowMs ?? 60_000,
+    message: 'too many submissions from this address',
   });
+  const perIpLimit = (request: FastifyRequest, reply: FastifyReply, done: () => void) =>
+    limit(`webhook-ip:${request.ip}`, reply, done);
 
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers['x-emailjs-secret'];

@@ -22,11 +22,26 @@ describe('rate limits', () => {
       startWorker: false,
       limits: { perKeyMax: 5, windowMs: 60_000 },
     });
-    for (let i = 0; i < 5; i++) expect((await get(stack, TEST_KEY)).statusCode).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      const ok = await get(stack, TEST_KEY);
+      expect(ok.statusCode).toBe(200);
+      expect(ok.headers).toMatchObject({
+        'x-ratelimit-limit': '5',
+        'x-ratelimit-remaining': String(4 - i),
+        'x-ratelimit-reset': expect.stringMatching(/^(60|59)$/),
+      });
+    }
     const limited = await get(stack, TEST_KEY);
     expect(limited.statusCode).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expect(limited.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+    expect(limited.json()).toMatchObject({
+      error: {
+        code: 'RATE_LIMITED',
+        message: expect.stringMatching(/^rate limit exceeded; retry in \d+ s$/),
+        details: { limit: 5, retry_after_seconds: Number(limited.headers['retry-after']) },
+      },
+    });
     expect((await get(stack, READ_ONLY_KEY)).statusCode).toBe(200);
   });
 
