@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { LocalWindowStore, type WindowCount } from './window-limiter.js';
+import { LocalWindowStore, type WindowCount, type WindowStore } from './window-limiter.js';
 
-const incr = (store: LocalWindowStore, key: string, windowMs = 60_000) => {
+/** One count through the store interface, as the limiter calls it (the local store answers at once). */
+const incr = (store: WindowStore, key: string, windowMs = 60_000) => {
   let out: WindowCount | null = null;
   store.incr(
     key,
