@@ -1,4 +1,5 @@
 import type { RedisClient } from '@solar-tasks/queue';
+import { LocalWindowStore } from './window-limiter.js';
 
 /** Options of {@link LoginThrottle}. */
 export interface LoginThrottleOptions {
@@ -24,7 +25,8 @@ export class LoginThrottle {
   readonly windowMs: number;
   readonly #redis: RedisClient | undefined;
   readonly #nameSpace: string;
-  readonly #local = new Map<string, { count: number; resetAt: number }>();
+  /** The counts when there is no Redis (tests, one replica). */
+  readonly #local = new LocalWindowStore();
 
   constructor(options: LoginThrottleOptions = {}) {
     this.max = options.max ?? 20;
@@ -36,7 +38,7 @@ export class LoginThrottle {
   }
 
   /** Milliseconds until `ip` may try again; 0 when it may now. */
-  async blockedForMs(ip: string, now = Date.now()): Promise<number> {
+  async blockedForMs(ip: string): Promise<number> {
     if (this.#redis) {
       const key = this.#nameSpace + ip;
       const res = await this.#redis.multi().get(key).pttl(key).exec();
@@ -44,24 +46,18 @@ export class LoginThrottle {
       const ttl = Number(res?.[1]?.[1] ?? 0);
       return count >= this.max && ttl > 0 ? ttl : 0;
     }
-    const entry = this.#local.get(ip);
-    if (!entry || entry.resetAt <= now) return 0;
-    return entry.count >= this.max ? entry.resetAt - now : 0;
+    const window = this.#local.peek(ip);
+    return window && window.current >= this.max ? window.ttl : 0;
   }
 
   /** Counts one failed login of `ip`. */
-  async fail(ip: string, now = Date.now()): Promise<void> {
+  async fail(ip: string): Promise<void> {
     if (this.#redis) {
       const key = this.#nameSpace + ip;
       // The window starts with the first failure (SET NX), then each failure counts.
       await this.#redis.multi().set(key, 0, 'PX', this.windowMs, 'NX').incr(key).exec();
       return;
     }
-    const entry = this.#local.get(ip);
-    if (!entry || entry.resetAt <= now) this.#local.set(ip, { count: 1, resetAt: now + this.windowMs });
-    else entry.count += 1;
-    if (this.#local.size > 10_000) {
-      for (const [k, v] of this.#local) if (v.resetAt <= now) this.#local.delete(k);
-    }
+    this.#local.incr(ip, () => {}, this.windowMs);
   }
 }

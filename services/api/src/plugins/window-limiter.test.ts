@@ -20,6 +20,9 @@ describe('LocalWindowStore', () => {
     const store = new LocalWindowStore();
     expect([1, 2, 3].map(() => incr(store, 'key:a').current)).toEqual([1, 2, 3]);
     expect(incr(store, 'key:b').current).toBe(1);
+    // Reading a window does not count in it.
+    expect(store.peek('key:a')?.current).toBe(3);
+    expect(store.peek('key:none')).toBeUndefined();
     const { ttl } = incr(store, 'key:a');
     expect(ttl).toBeGreaterThan(59_000);
     expect(ttl).toBeLessThanOrEqual(60_000);

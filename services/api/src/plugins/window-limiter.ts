@@ -46,6 +46,13 @@ export class LocalWindowStore implements WindowStore {
     cb(null, { current: w.count, ttl: w.resetAt - now });
   }
 
+  /** The open window of `key` as it stands, without counting; undefined when none is open. */
+  peek(key: string): WindowCount | undefined {
+    const now = Date.now();
+    const w = this.#windows.get(key);
+    return w && now < w.resetAt ? { current: w.count, ttl: w.resetAt - now } : undefined;
+  }
+
   #sweep(now: number): void {
     this.#sweptAt = now;
     for (const [k, w] of this.#windows) if (now >= w.resetAt) this.#windows.delete(k);
