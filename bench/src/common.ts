@@ -130,4 +130,5 @@ export type ChildMessage =
   | { type: 'ready'; port?: number }
   | { type: 'samples'; latency: number[]; lateness: number[]; starts: [n: number, at: number][] }
   | { type: 'arrivals'; arrivals: [n: number, at: number][] }
-  | { type: 'memory'; rss: number; peak: number };
+  | { type: 'memory'; rss: number; peak: number }
+  | { type: 'reset' };

@@ -13,6 +13,13 @@ const send = (m: ChildMessage) => process.send?.(m);
 process.on('message', async (m: { type: string }) => {
   if (m.type === 'go') await worker.start();
   if (m.type === 'report') send({ type: 'samples', ...worker.samples });
+  if (m.type === 'reset') {
+    // After the warm-up: its samples are not counted.
+    worker.samples.latency.length = 0;
+    worker.samples.lateness.length = 0;
+    worker.samples.starts.length = 0;
+    send({ type: 'reset' });
+  }
   if (m.type === 'stop') {
     await worker.close();
     process.exit(0);
