@@ -48,12 +48,6 @@ class AbortReason extends Error {
   }
 }
 
-interface ActiveTask {
-  job: Job<TaskJobData>;
-  token: string | undefined;
-  control: AttemptControl;
-}
-
 /** Events a TaskWorker emits (tests and metrics listen). */
 export interface TaskWorkerEvents {
   'task:started': [info: { taskId: string; taskName: string; attempt: number }];
@@ -73,7 +67,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
   readonly queues: readonly string[];
   readonly #opts: Required<Omit<TaskWorkerOptions, 'queues'>>;
   readonly #workers: Worker<TaskJobData>[] = [];
-  readonly #active = new Map<string, ActiveTask>();
+  readonly #active = new Map<string, AttemptControl>();
   #subscriber: RedisClient | undefined;
   #shuttingDown = false;
   readonly #handedBack: string[] = [];
@@ -218,7 +212,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
     if (!finished) {
       // Each processor hands its task back (see #process) and BullMQ's close completes.
       for (const task of this.#active.values())
-        task.control.abort(new AbortReason('shutdown', 'worker shutting down'));
+        task.abort(new AbortReason('shutdown', 'worker shutting down'));
       await closing;
     }
     if (this.#handedBack.length > 0)
@@ -264,7 +258,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       const task = taskId ? this.#active.get(taskId) : undefined;
       if (task) {
         this.#taskLog(task.job).info({ reason }, 'cancelling running task');
-        task.control.abort(new AbortReason('cancelled', reason));
+        task.abort(new AbortReason('cancelled', reason));
       }
     });
     await subscriber.subscribe(queue.cancelChannel);
@@ -292,40 +286,25 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       );
     }
 
-    const attemptControl = new AttemptControl();
-    this.#active.set(taskId, { job, token, control: attemptControl });
-    // The task's child logger is made on first use: most handlers never log,
-    // and a pino child per task is a measurable share of a no-op task's cost.
-    let log: Logger | undefined;
-    const context: TaskContext = {
-      taskId,
-      taskName: job.name,
-      attempt,
-      maxRetries: (job.opts.attempts ?? 1) - 1,
-      get logger() {
-        log ??= logger.child({ task_id: taskId, task: job.name, queue: job.queueName, attempt });
-        return log;
-      },
-      get signal() {
-        return attemptControl.signal;
-      },
-      queue,
-    };
+    const attemptControl = new AttemptControl(job, token);
+    this.#active.set(taskId, attemptControl);
+    const context = new AttemptContext(job, attempt, attemptControl, logger, queue);
     const timeoutSeconds = data.timeout ?? entry.definition.defaults.timeout ?? 30;
     // Listened to by tests and the CLI's progress only: no event object per task without one.
     if (this.listenerCount('task:started') > 0)
       this.emit('task:started', { taskId, taskName: job.name, attempt });
     // At debug: at info the attempt's end line (completed, failed, retried) carries the same
     // fields, and a second line per task costs a no-op task a quarter of its throughput.
-    this.#startedLine({
-      task_id: taskId,
-      task: job.name,
-      queue: job.queueName,
-      attempt,
-      max_attempts: job.opts.attempts ?? 1,
-    });
+    if (logger.isLevelEnabled('debug'))
+      this.#startedLine({
+        task_id: taskId,
+        task: job.name,
+        queue: job.queueName,
+        attempt,
+        max_attempts: job.opts.attempts ?? 1,
+      });
     try {
-      return await attemptControl.run(() => entry.handler(parsed.data, context), timeoutSeconds);
+      return await attemptControl.run(entry.handler, parsed.data, context, timeoutSeconds);
     } catch (err) {
       if (err instanceof PermanentTaskError) throw new UnrecoverableError(err.message);
       if (err instanceof AbortReason && err.kind === 'cancelled')
@@ -379,11 +358,12 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
 }
 
 /**
- * The cancellation of one attempt: a timeout, a cancel or a shutdown aborts
- * it. The handler's `AbortSignal` is only made if the handler reads it (most
- * no-op-like handlers never do, and an AbortController per task is a visible
- * share of its cost); aborting rejects the running attempt at once either
- * way, so a handler that never returns cannot hold its slot past its timeout.
+ * One running attempt and its cancellation: a timeout, a cancel or a shutdown
+ * aborts it. The handler's `AbortSignal` is only made if the handler reads it
+ * (most no-op-like handlers never do, and an AbortController per task is a
+ * visible share of its cost); aborting rejects the running attempt at once
+ * either way, so a handler that never returns cannot hold its slot past its
+ * timeout.
  */
 class AttemptControl {
   #controller: AbortController | undefined;
@@ -391,6 +371,11 @@ class AttemptControl {
   #aborted = false;
   #reject: ((reason: unknown) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly job: Job<TaskJobData>,
+    readonly token: string | undefined,
+  ) {}
 
   get signal(): AbortSignal {
     if (!this.#controller) {
@@ -409,20 +394,27 @@ class AttemptControl {
   }
 
   /**
-   * Runs `fn` and settles with it, unless the attempt is aborted first (then
-   * rejects with the reason). The timeout only starts for a handler that
-   * returns a promise: a synchronous one has already finished.
+   * Runs the handler and settles with it, unless the attempt is aborted first
+   * (then rejects with the reason). The timeout only starts for a handler that
+   * returns a promise: a synchronous one has already finished. Not `async`
+   * and no closures: it runs for every task, and each would be one more
+   * allocation per task.
    */
-  async run<T>(fn: () => T | Promise<T>, timeoutSeconds: number): Promise<T> {
+  run<A, T>(
+    handler: (args: A, context: TaskContext) => T | Promise<T>,
+    args: A,
+    context: TaskContext,
+    timeoutSeconds: number,
+  ): T | Promise<T> {
     if (this.#aborted) throw this.#reason;
-    const result = fn();
+    const result = handler(args, context);
     if (!isPromiseLike(result)) return result;
     // A handler that settles after losing the race must not be "unhandled": the
     // callbacks below stay attached, and settling an already-settled promise is a no-op.
     return new Promise<T>((resolve, reject) => {
       this.#reject = reject;
       if (this.#aborted) reject(this.#reason); // aborted while the handler ran synchronously
-      this.#timer = setTimeout(() => this.abort(new TaskTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
+      this.#timer = setTimeout(abortOnTimeout, timeoutSeconds * 1000, this, timeoutSeconds);
       result.then(resolve, reject);
     });
   }
@@ -431,6 +423,59 @@ class AttemptControl {
   settle(): void {
     clearTimeout(this.#timer);
     this.#reject = undefined;
+  }
+}
+
+function abortOnTimeout(control: AttemptControl, timeoutSeconds: number): void {
+  control.abort(new TaskTimeoutError(timeoutSeconds));
+}
+
+/**
+ * The {@link TaskContext} of one attempt. A class, so its lazy parts are
+ * getters on the prototype rather than closures made per task: the child
+ * logger is made on first use (most handlers never log, and a pino child per
+ * task is a measurable share of a no-op task's cost), the signal too.
+ */
+class AttemptContext implements TaskContext {
+  readonly taskId: string;
+  readonly taskName: string;
+  readonly attempt: number;
+  readonly maxRetries: number;
+  readonly queue: TaskQueue;
+  readonly #job: Job<TaskJobData>;
+  readonly #control: AttemptControl;
+  readonly #parentLogger: Logger;
+  #log: Logger | undefined;
+
+  constructor(
+    job: Job<TaskJobData>,
+    attempt: number,
+    control: AttemptControl,
+    logger: Logger,
+    queue: TaskQueue,
+  ) {
+    this.taskId = job.id!;
+    this.taskName = job.name;
+    this.attempt = attempt;
+    this.maxRetries = (job.opts.attempts ?? 1) - 1;
+    this.queue = queue;
+    this.#job = job;
+    this.#control = control;
+    this.#parentLogger = logger;
+  }
+
+  get logger(): Logger {
+    this.#log ??= this.#parentLogger.child({
+      task_id: this.taskId,
+      task: this.taskName,
+      queue: this.#job.queueName,
+      attempt: this.attempt,
+    });
+    return this.#log;
+  }
+
+  get signal(): AbortSignal {
+    return this.#control.signal;
   }
 }
 
