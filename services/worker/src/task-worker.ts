@@ -286,7 +286,7 @@ export class TaskWorker extends EventEmitter<TaskWorkerEvents> {
       );
     }
 
-    const attemptControl = new AttemptControl(job, token);
+    const attemptControl = new AttemptControl(job);
     this.#active.set(taskId, attemptControl);
     const context = new AttemptContext(job, attempt, attemptControl, logger, queue);
     const timeoutSeconds = data.timeout ?? entry.definition.defaults.timeout ?? 30;
@@ -372,10 +372,8 @@ class AttemptControl {
   #reject: ((reason: unknown) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    readonly job: Job<TaskJobData>,
-    readonly token: string | undefined,
-  ) {}
+  /** The job, for the lines of a cancel. */
+  constructor(readonly job: Job<TaskJobData>) {}
 
   get signal(): AbortSignal {
     if (!this.#controller) {
