@@ -167,10 +167,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     done();
   });
   // One store for every request limit (API keys, client IPs, the webhook): in Redis when the limits are.
-  const limitStore = windowStore({
-    redis: deps.limits?.redis,
-    nameSpace: deps.limits?.nameSpace ?? 'solar:rate-limit:',
-  });
+  const limitsNameSpace = deps.limits?.nameSpace ?? 'solar:rate-limit:';
+  const limitStore = windowStore({ redis: deps.limits?.redis, nameSpace: limitsNameSpace });
   registerRequestLimits(app, deps.apiKeys, limitStore, deps.limits);
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
@@ -275,7 +273,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // One count of failed operator logins for the dashboard and /metrics, in Redis when the limits are.
   const loginThrottle = new LoginThrottle({
     redis: deps.limits?.redis,
-    nameSpace: `${deps.limits?.nameSpace ?? 'solar:rate-limit:'}admin-login:`,
+    nameSpace: `${limitsNameSpace}admin-login:`,
     ...deps.admin?.loginLimit,
   });
   await app.register(metricsRoutes, {
