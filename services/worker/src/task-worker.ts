@@ -440,7 +440,7 @@ class AttemptContext implements TaskContext {
   readonly attempt: number;
   readonly maxRetries: number;
   readonly queue: TaskQueue;
-  readonly #job: Job<TaskJobData>;
+  readonly #queueName: string;
   readonly #control: AttemptControl;
   readonly #parentLogger: Logger;
   #log: Logger | undefined;
@@ -457,7 +457,7 @@ class AttemptContext implements TaskContext {
     this.attempt = attempt;
     this.maxRetries = (job.opts.attempts ?? 1) - 1;
     this.queue = queue;
-    this.#job = job;
+    this.#queueName = job.queueName;
     this.#control = control;
     this.#parentLogger = logger;
   }
@@ -466,7 +466,7 @@ class AttemptContext implements TaskContext {
     this.#log ??= this.#parentLogger.child({
       task_id: this.taskId,
       task: this.taskName,
-      queue: this.#job.queueName,
+      queue: this.#queueName,
       attempt: this.attempt,
     });
     return this.#log;
