@@ -75,7 +75,7 @@ export const tasksRoutes: FastifyPluginAsyncZod<TasksRoutesOptions> = async (app
         ]);
       }
       const result = await withDeadline(
-        queue.enqueue({ ...body, idempotency_key: body.idempotency_key ?? header }),
+        queue.enqueue(header === undefined ? body : { ...body, idempotency_key: header }),
         redisDeadlineMs,
       );
       // Logged on the request's line (app.ts onResponse): one line per enqueue.
@@ -154,6 +154,7 @@ function headersDocumentedOnly<S>(route: FastifyRouteSchemaDef<S>): FastifyValid
 
 /** The `Idempotency-Key` header, checked against its documented schema (a 422 naming it, as for any field). */
 function idempotencyHeader(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
   const parsed = idempotencyKeyHeader.safeParse(value);
   if (parsed.success) return parsed.data;
   const { message, code } = parsed.error.issues[0]!;
