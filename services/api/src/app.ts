@@ -26,7 +26,7 @@ import { registerJsonBodyParser } from './plugins/json-body.js';
 import { LoginThrottle } from './plugins/login-throttle.js';
 import { type RequestLimits, registerRequestLimits } from './plugins/request-limits.js';
 import { recordRouteTable } from './plugins/route-table.js';
-import { staticSecurityHeaders } from './plugins/security-headers.js';
+import { API_SECURITY_HEADERS, pageSecurityHeaders } from './plugins/security-headers.js';
 import { windowStore } from './plugins/window-limiter.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -158,11 +158,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       route.config = { ...route.config, auth: 'admin' };
   });
   recordRouteTable(app);
-  // Security headers on every answer (nosniff, frame-ancestors, HSTS, referrer policy, …), and the
-  // request id. The content security policy is set per area (docs, dashboard), since each UI needs its own.
-  const securityHeaders = staticSecurityHeaders();
+  // Security headers on every answer (nosniff, HSTS, framing, resource policy), and the request id.
+  // The pages (docs, dashboard) add helmet's page-only headers and their own content security policy.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(securityHeaders);
+    reply.headers(API_SECURITY_HEADERS);
     reply.header('x-request-id', request.id);
     done();
   });
@@ -243,8 +242,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     transform: jsonSchemaTransform,
   });
-  // Swagger UI sets its own strict CSP for its static assets; the global helmet defaults cover the rest.
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // Swagger UI sets its own strict CSP for its static assets; its routes add helmet's page-only headers.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiHooks: { onRequest: pageSecurityHeaders },
+  });
 
   await app.register(healthRoutes, { queue: deps.queue, redisDeadlineMs });
   await app.register(tasksRoutes, {

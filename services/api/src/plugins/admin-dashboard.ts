@@ -6,6 +6,7 @@ import type { TaskQueue } from '@solar-tasks/queue';
 import type { FastifyPluginAsync } from 'fastify';
 import { isRedisUnavailable } from '../errors.js';
 import { type AdminAuthOptions, requireAdmin } from './admin-auth.js';
+import { pageSecurityHeaders } from './security-headers.js';
 
 /** Where the dashboard lives. */
 export const ADMIN_PATH = '/admin';
@@ -88,9 +89,11 @@ export interface AdminDashboardOptions extends AdminAuthOptions {
  * default: see {@link requireAdmin}.
  */
 export const adminDashboard: FastifyPluginAsync<AdminDashboardOptions> = async (app, opts) => {
+  // A page: helmet's page-only headers too, on the login challenge as on the UI.
+  app.addHook('onRequest', pageSecurityHeaders);
   app.addHook('onRequest', requireAdmin(opts));
 
-  // helmet runs globally with its CSP off; the dashboard gets its own policy and no caching of its pages.
+  // helmet's headers run with their CSP off; the dashboard gets its own policy and no caching of its pages.
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('content-security-policy', ADMIN_CSP);
     reply.header('x-frame-options', 'DENY');

@@ -6,6 +6,7 @@ import { testTasks } from '@solar-tasks/worker/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeys, type Scope } from '../api-keys.js';
 import { type App, buildApp } from '../app.js';
+import { PAGE_SECURITY_HEADERS } from '../plugins/security-headers.js';
 
 const SECRETS = {
   full: 'full-key-0123456789abcdef',
@@ -211,20 +212,42 @@ describe('every /admin route × {no creds, bad creds, key without admin scope, a
     expect(page.headers['x-frame-options']).toBe('DENY');
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.headers['strict-transport-security']).toBeDefined();
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.headers['cross-origin-opener-policy']).toBe('same-origin');
     // The 401 carries the headers too.
     const denied = await callRaw(app, 'GET', '/admin');
     expect(String(denied.headers['content-security-policy'])).toContain("default-src 'self'");
+    expect(denied.headers['referrer-policy']).toBe('no-referrer');
   });
 });
 
 describe('security headers', () => {
-  it('are set on API answers and on the docs, which also get a content security policy', async () => {
+  it('are set on API answers and on the docs, which also get the page-only ones and a content security policy', async () => {
     const api = await app.inject({ method: 'GET', url: '/api/tasks/list/' });
     expect(api.headers['x-content-type-options']).toBe('nosniff');
     expect(api.headers['strict-transport-security']).toBeDefined();
+    expect(api.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(api.headers['cross-origin-resource-policy']).toBe('same-origin');
+    expect(api.headers['x-permitted-cross-domain-policies']).toBe('none');
+    // Page-only headers stay off JSON answers: nothing in them for these to act on.
+    for (const name of Object.keys(PAGE_SECURITY_HEADERS)) expect(api.headers[name]).toBeUndefined();
+    expect(Object.keys(PAGE_SECURITY_HEADERS).sort()).toEqual([
+      'cross-origin-opener-policy',
+      'origin-agent-cluster',
+      'referrer-policy',
+      'x-dns-prefetch-control',
+      'x-download-options',
+      'x-xss-protection',
+    ]);
+    for (const url of ['/docs', '/docs/static/swagger-initializer.js']) {
+      const docs = await app.inject({ method: 'GET', url });
+      expect(docs.statusCode, url).toBeLessThan(400);
+      expect(docs.headers['x-frame-options'], url).toBe('SAMEORIGIN');
+      expect(docs.headers['x-content-type-options'], url).toBe('nosniff');
+      for (const [name, value] of Object.entries(PAGE_SECURITY_HEADERS))
+        expect(docs.headers[name], `${url} ${name}`).toBe(value);
+    }
     const docs = await app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
-    expect(docs.statusCode).toBe(200);
-    expect(docs.headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(String(docs.headers['content-security-policy'])).toContain("default-src 'self'");
   });
 
