@@ -91,6 +91,18 @@ interface FoundJob {
 }
 
 /**
+ * A BullMQ queue whose single adds skip BullMQ's telemetry wrapper (`add`
+ * runs `addJob` inside an `async` closure and builds a span name, per call):
+ * this system configures no BullMQ telemetry.
+ */
+class TaskBullQueue extends Queue<TaskJobData> {
+  /** BullMQ's `addJob`: `add` without telemetry (a protected method, meant for subclasses). */
+  addUntraced(name: string, data: TaskJobData, opts: JobsOptions): Promise<Job<TaskJobData>> {
+    return this.addJob(name, data, opts);
+  }
+}
+
+/**
  * The task queue on BullMQ: enqueue, status, cancel, retry, counts. One
  * BullMQ queue per contract queue name, all under the deployment prefix.
  * Status lookups by id read the job's hash directly; nothing scans jobs.
@@ -106,7 +118,7 @@ export class TaskQueue {
   /** The deployment's Redis names (queue prefixes, counters, cancel channel). */
   readonly keys: RedisKeys;
   readonly #redis: RedisClient;
-  readonly #queues = new Map<string, Queue<TaskJobData>>();
+  readonly #queues = new Map<string, TaskBullQueue>();
   readonly #defaults: Partial<TaskDefaults>;
   /** Finished jobs' retention, one object shared by every job's options (BullMQ only reads it). */
   readonly #retention: { age: number };
@@ -147,7 +159,7 @@ export class TaskQueue {
     });
     this.presence = new WorkerPresence(this.#redis, { key: this.keys.workers, ttlMs: options.workerTtlMs });
     for (const name of this.catalog.queues()) {
-      const queue = new Queue<TaskJobData>(name, {
+      const queue = new TaskBullQueue(name, {
         connection: this.#redis,
         prefix: this.keys.queuePrefix(name),
       });
@@ -166,6 +178,10 @@ export class TaskQueue {
 
   /** The BullMQ queue behind a contract queue name (for workers, dashboards and maintenance). */
   bullQueue(name: string): Queue<TaskJobData> {
+    return this.#bullQueue(name);
+  }
+
+  #bullQueue(name: string): TaskBullQueue {
     const q = this.#queues.get(name);
     if (!q) throw new TypeError(`unknown queue "${name}"; known: ${this.queueNames().join(', ')}`);
     return q;
@@ -203,9 +219,7 @@ export class TaskQueue {
         return result;
       }
     }
-    // `addJob` is `add` without BullMQ's telemetry wrapper (an extra async
-    // closure per call); this deployment configures no BullMQ telemetry.
-    await this.bullQueue(prepared.def.queue).addJob(prepared.def.name, prepared.data, prepared.opts);
+    await this.#bullQueue(prepared.def.queue).addUntraced(prepared.def.name, prepared.data, prepared.opts);
     if (this.#waitReplicas > 0) await this.#waitForReplicas(prepared.jobId);
     this.counters.increment(prepared.def.name, 'enqueued');
     return {
@@ -385,7 +399,10 @@ export class TaskQueue {
     }
     const jobId = key !== undefined ? taskIdForIdempotencyKey(key) : randomUUID();
     // Only what differs from BullMQ's defaults: every option is packed into the job's hash.
-    const backoff: JobsOptions['backoff'] = { type: 'exponential', delay: Math.round(plan.retryDelay * 1000) };
+    const backoff: JobsOptions['backoff'] = {
+      type: 'exponential',
+      delay: Math.round(plan.retryDelay * 1000),
+    };
     if (plan.jitter > 0) backoff.jitter = plan.jitter;
     const opts: JobsOptions = {
       jobId,
