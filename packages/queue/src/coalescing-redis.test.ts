@@ -84,6 +84,54 @@ describe('CoalescingRedis', () => {
     }
   });
 
+  it('fails a command unanswered for commandTimeout, as ioredis does, with one timer instead of one per command', async () => {
+    const redis = new CoalescingRedis({ port: server.port, host: '127.0.0.1', commandTimeout: 300 });
+    const admin = new Redis(server.url);
+    try {
+      await redis.ping();
+      // Answered commands: no timer each (ioredis would start 200).
+      const realSetTimeout = globalThis.setTimeout;
+      let timers = 0;
+      globalThis.setTimeout = ((...a: Parameters<typeof setTimeout>) => {
+        timers++;
+        return realSetTimeout(...a);
+      }) as typeof setTimeout;
+      try {
+        await Promise.all(Array.from({ length: 200 }, (_, i) => redis.echo(`n${i}`)));
+      } finally {
+        globalThis.setTimeout = realSetTimeout;
+      }
+      expect(timers).toBeLessThanOrEqual(1);
+
+      // The server holds every client's commands for 1.2 s: ours fail after 300-600 ms.
+      await admin.client('PAUSE', 1200, 'ALL');
+      const t0 = Date.now();
+      const held = Promise.allSettled([redis.get('k1'), redis.get('k2')]);
+      const late = await new Promise<PromiseSettledResult<unknown>[]>((r) =>
+        setTimeout(() => Promise.allSettled([redis.get('k3')]).then(r), 100),
+      );
+      const [a, b] = await held;
+      const elapsed = Date.now() - t0;
+      for (const r of [a, b, late[0]]) {
+        expect(r!.status).toBe('rejected');
+        expect(String((r as PromiseRejectedResult).reason)).toContain('Command timed out');
+      }
+      expect(elapsed).toBeGreaterThanOrEqual(290);
+      expect(elapsed).toBeLessThan(1100);
+      // The connection goes on once the server answers again.
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await redis.echo('after')).toBe('after');
+      // BullMQ's duplicates are plain clients with ioredis's own timeout.
+      const dup = redis.duplicate();
+      expect(dup).not.toBeInstanceOf(CoalescingRedis);
+      expect(dup.options.commandTimeout).toBe(300);
+      dup.disconnect();
+    } finally {
+      redis.disconnect();
+      admin.disconnect();
+    }
+  });
+
   it('is what the API role gets; workers keep a plain client', () => {
     const settings = { url: server.url, prefix: 'coalesce' };
     const api = createRedisConnection(settings, 'api');

@@ -3,6 +3,12 @@ import { type Command, Redis, type RedisOptions } from 'ioredis';
 
 type WriteableStream = Parameters<Redis['sendCommand']>[1];
 
+/** The commands issued in one turn of the event loop, and when the turn began. */
+interface Turn {
+  at: number;
+  commands: Command[];
+}
+
 /**
  * An ioredis client that sends the commands issued during one turn of the
  * event loop in one socket write, instead of one write per command.
@@ -21,30 +27,103 @@ type WriteableStream = Parameters<Redis['sendCommand']>[1];
  * pipelines: each is sent exactly as it would be, in the same order on the
  * same connection (so `WAIT`, `MULTI` and scripts behave as before), and no
  * pipeline object is built per turn, which cost more than it saved here (see
- * docs/performance.md). Connections duplicated from this one (BullMQ's
- * blocking connection) are plain `Redis` clients.
+ * docs/performance.md).
+ *
+ * `commandTimeout` is kept per turn too. ioredis starts a timer for every
+ * command (and then deletes its handle from the command, which turns the
+ * command into a slow dictionary object): 500 timers for a bulk enqueue of
+ * 500 tasks. Here a command still fails with ioredis's `Command timed out`
+ * once it has had no answer for `commandTimeout` (up to one more
+ * `commandTimeout` later, at worst), but one timer watches the oldest turn
+ * whose commands are not all answered. Connections duplicated from this one
+ * (BullMQ's blocking connection) are plain `Redis` clients, with ioredis's
+ * own `commandTimeout`.
  */
 export class CoalescingRedis extends Redis {
   /** The socket corked for the current turn, if any. */
   #corked: Socket | undefined;
+  /** `commandTimeout`, kept here rather than in ioredis's options. */
+  readonly #timeoutMs: number | undefined;
+  /** The current turn, from its first command until its immediate runs. */
+  #turn: Turn | undefined;
+  /** Turns with commands not answered yet (the current one included), oldest first. */
+  #turns: Turn[] = [];
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(options: RedisOptions) {
+    const { commandTimeout, ...rest } = options;
     // Replies in ioredis's default (legacy) shape, as every connection of the system reads them.
-    super(options as RedisOptions & { replyMapping?: 'legacy' });
+    super(rest as RedisOptions & { replyMapping?: 'legacy' });
+    this.#timeoutMs = commandTimeout;
+  }
+
+  override duplicate(override?: Partial<RedisOptions>): Redis {
+    return new Redis({ ...this.options, commandTimeout: this.#timeoutMs, ...override });
   }
 
   override sendCommand(command: Command, stream?: WriteableStream): unknown {
+    let turn = this.#turn;
+    if (turn === undefined) {
+      turn = this.#turn = { at: Date.now(), commands: [] };
+      setImmediate(CoalescingRedis.#endTurn, this);
+      if (this.#timeoutMs !== undefined) this.#watch(turn);
+    }
+    if (this.#timeoutMs !== undefined) turn.commands.push(command);
     if (stream === undefined && this.#corked === undefined && this.status === 'ready') {
       const socket = this.stream as Socket;
       if (socket.writable) {
         socket.cork();
         this.#corked = socket;
-        setImmediate(() => {
-          this.#corked = undefined;
-          socket.uncork();
-        });
       }
     }
     return super.sendCommand(command, stream);
   }
+
+  /** Called by the turn's immediate: its writes leave (uncork) and its commands are complete. */
+  static #endTurn(self: CoalescingRedis): void {
+    self.#turn = undefined;
+    const socket = self.#corked;
+    if (socket !== undefined) {
+      self.#corked = undefined;
+      socket.uncork();
+    }
+  }
+
+  /** Starts watching a new turn; drops the turns before it whose commands are all answered. */
+  #watch(turn: Turn): void {
+    let answered = 0;
+    while (answered < this.#turns.length && this.#turns[answered]!.commands.every(isSettled)) answered++;
+    if (answered > 0) this.#turns.splice(0, answered);
+    this.#turns.push(turn);
+    this.#arm();
+  }
+
+  #arm(): void {
+    const oldest = this.#turns[0];
+    if (this.#timer !== undefined || oldest === undefined) return;
+    this.#timer = setTimeout(
+      CoalescingRedis.#expire,
+      Math.max(0, oldest.at + this.#timeoutMs! - Date.now()),
+      this,
+    );
+    this.#timer.unref();
+  }
+
+  /** Fails the unanswered commands of every turn older than the timeout, as ioredis's timer would. */
+  static #expire(self: CoalescingRedis): void {
+    self.#timer = undefined;
+    const due = Date.now() - self.#timeoutMs!;
+    let i = 0;
+    for (; i < self.#turns.length; i++) {
+      const turn = self.#turns[i]!;
+      if (turn.commands.every(isSettled)) continue;
+      if (turn.at > due) break;
+      for (const command of turn.commands)
+        if (!command.isSettled) command.reject(new Error('Command timed out'));
+    }
+    self.#turns.splice(0, i);
+    self.#arm();
+  }
 }
+
+const isSettled = (command: Command) => command.isSettled;
