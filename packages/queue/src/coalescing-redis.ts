@@ -3,7 +3,7 @@ import { type Command, Redis, type RedisOptions } from 'ioredis';
 
 type WriteableStream = Parameters<Redis['sendCommand']>[1];
 
-/** The commands issued in one turn of the event loop, and when the turn began. */
+/** The commands issued in one turn of the event loop, and when the turn began (monotonic ms). */
 interface Turn {
   at: number;
   commands: Command[];
@@ -64,7 +64,7 @@ export class CoalescingRedis extends Redis {
   override sendCommand(command: Command, stream?: WriteableStream): unknown {
     let turn = this.#turn;
     if (turn === undefined) {
-      turn = this.#turn = { at: Date.now(), commands: [] };
+      turn = this.#turn = { at: performance.now(), commands: [] };
       setImmediate(CoalescingRedis.#endTurn, this);
       if (this.#timeoutMs !== undefined) this.#watch(turn);
     }
@@ -103,7 +103,7 @@ export class CoalescingRedis extends Redis {
     if (this.#timer !== undefined || oldest === undefined) return;
     this.#timer = setTimeout(
       CoalescingRedis.#expire,
-      Math.max(0, oldest.at + this.#timeoutMs! - Date.now()),
+      Math.max(0, oldest.at + this.#timeoutMs! - performance.now()),
       this,
     );
     this.#timer.unref();
@@ -112,7 +112,7 @@ export class CoalescingRedis extends Redis {
   /** Fails the unanswered commands of every turn older than the timeout, as ioredis's timer would. */
   static #expire(self: CoalescingRedis): void {
     self.#timer = undefined;
-    const due = Date.now() - self.#timeoutMs!;
+    const due = performance.now() - self.#timeoutMs!;
     let i = 0;
     for (; i < self.#turns.length; i++) {
       const turn = self.#turns[i]!;
