@@ -89,11 +89,9 @@ export class CoalescingRedis extends Redis {
     }
   }
 
-  /** Starts watching a new turn; drops the turns before it whose commands are all answered. */
+  /** Starts watching a new turn, after dropping the turns before it whose commands are all answered. */
   #watch(turn: Turn): void {
-    let answered = 0;
-    while (answered < this.#turns.length && this.#turns[answered]!.commands.every(isSettled)) answered++;
-    if (answered > 0) this.#turns.splice(0, answered);
+    this.#drop(Number.NEGATIVE_INFINITY);
     this.#turns.push(turn);
     this.#arm();
   }
@@ -109,20 +107,27 @@ export class CoalescingRedis extends Redis {
     this.#timer.unref();
   }
 
-  /** Fails the unanswered commands of every turn older than the timeout, as ioredis's timer would. */
   static #expire(self: CoalescingRedis): void {
     self.#timer = undefined;
-    const due = performance.now() - self.#timeoutMs!;
+    self.#drop(performance.now() - self.#timeoutMs!);
+    self.#arm();
+  }
+
+  /**
+   * Drops the leading turns whose commands are all answered; a turn begun at
+   * or before `due` is dropped too, its unanswered commands failed first, as
+   * ioredis's timer would fail them.
+   */
+  #drop(due: number): void {
     let i = 0;
-    for (; i < self.#turns.length; i++) {
-      const turn = self.#turns[i]!;
+    for (; i < this.#turns.length; i++) {
+      const turn = this.#turns[i]!;
       if (turn.commands.every(isSettled)) continue;
       if (turn.at > due) break;
       for (const command of turn.commands)
         if (!command.isSettled) command.reject(new Error('Command timed out'));
     }
-    self.#turns.splice(0, i);
-    self.#arm();
+    if (i > 0) this.#turns.splice(0, i);
   }
 }
 
