@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { type RedisServer, startRedisServer } from '@solar-tasks/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoalescingRedis } from './coalescing-redis.js';
+import { COMMANDS_PER_WRITE, CoalescingRedis } from './coalescing-redis.js';
 import { createRedisConnection } from './redis-connection.js';
 
 // Its own server: the test kills client connections.
@@ -37,7 +37,7 @@ function countWrites(client: Redis) {
 }
 
 describe('CoalescingRedis', () => {
-  it('sends the commands of one turn in one write, in order, with every reply to its own command', async () => {
+  it('sends the commands of one turn together, in writes of up to COMMANDS_PER_WRITE, in order, with every reply to its own command', async () => {
     const redis = new CoalescingRedis({ port: server.port, host: '127.0.0.1' });
     const plain = new Redis(server.url);
     try {
@@ -46,7 +46,13 @@ describe('CoalescingRedis', () => {
       const counts = countWrites(redis);
       const replies = await Promise.all(Array.from({ length: 50 }, () => redis.incr(key)));
       expect(replies).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-      expect(counts).toEqual({ write: 0, writev: 1, chunks: 50 });
+      // 50 = 6 × 8 + 2: six full writes while the turn goes on, and the last two at its end.
+      expect(COMMANDS_PER_WRITE).toBe(8);
+      expect(counts).toEqual({ write: 0, writev: 7, chunks: 50 });
+      // A turn of fewer commands still leaves in one write.
+      const few = countWrites(redis);
+      await Promise.all(Array.from({ length: 5 }, () => redis.incr(key)));
+      expect(few).toEqual({ write: 0, writev: 1, chunks: 5 });
 
       // The plain client, for contrast: one write per command.
       const plainCounts = countWrites(plain);

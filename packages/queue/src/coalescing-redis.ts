@@ -3,6 +3,17 @@ import { type Command, Redis, type RedisOptions } from 'ioredis';
 
 type WriteableStream = Parameters<Redis['sendCommand']>[1];
 
+/**
+ * Most commands held back for one write. A busy poll (dozens of requests
+ * arriving together) used to leave in one write at the end of its turn, so
+ * Redis sat idle while the API worked through the poll and the API then sat
+ * idle waiting for the replies (at saturation the API used ~88% of its core).
+ * Writing every 8 commands lets Redis answer the first while the API parses the
+ * rest, and still saves 7 of every 8 system calls: ~20% more enqueues/s on the
+ * bench (2, 4, 12 and 16 measured within noise of 8).
+ */
+export const COMMANDS_PER_WRITE = 8;
+
 /** The commands issued in one turn of the event loop, and when the turn began (monotonic ms). */
 interface Turn {
   at: number;
@@ -11,14 +22,16 @@ interface Turn {
 
 /**
  * An ioredis client that sends the commands issued during one turn of the
- * event loop in one socket write, instead of one write per command.
+ * event loop together, in writes of up to {@link COMMANDS_PER_WRITE}
+ * commands, instead of one write per command.
  *
  * ioredis writes each command to the socket as it is issued: under load, an
  * API process spent more CPU in those `write` system calls (one per enqueue,
  * ~20 µs each on the bench machine) than in any part of its own code. Here
  * the first command of a turn corks the socket and a `setImmediate` uncorks
  * it, so everything written in between (the commands of every request whose
- * bytes arrived in the same poll) leaves in one `writev`. An idle process
+ * bytes arrived in the same poll) leaves in one `writev`, or in one per
+ * {@link COMMANDS_PER_WRITE} commands when there are more. An idle process
  * loses nothing: the immediate runs as soon as the current I/O callbacks are
  * done, before the loop waits again. Replies then also arrive together, so
  * Redis and ioredis each read once for many commands.
@@ -42,6 +55,8 @@ interface Turn {
 export class CoalescingRedis extends Redis {
   /** The socket corked for the current turn, if any. */
   #corked: Socket | undefined;
+  /** Commands written to the corked socket since it was last flushed. */
+  #held = 0;
   /** `commandTimeout`, kept here rather than in ioredis's options. */
   readonly #timeoutMs: number | undefined;
   /** The current turn, from its first command until its immediate runs. */
@@ -76,7 +91,15 @@ export class CoalescingRedis extends Redis {
         this.#corked = socket;
       }
     }
-    return super.sendCommand(command, stream);
+    const sent = super.sendCommand(command, stream);
+    const corked = this.#corked;
+    if (corked !== undefined && ++this.#held >= COMMANDS_PER_WRITE) {
+      // Flush what is held (one writev) and go on holding for the rest of the turn.
+      this.#held = 0;
+      corked.uncork();
+      corked.cork();
+    }
+    return sent;
   }
 
   /** Called by the turn's immediate: its writes leave (uncork) and its commands are complete. */
@@ -85,6 +108,7 @@ export class CoalescingRedis extends Redis {
     const socket = self.#corked;
     if (socket !== undefined) {
       self.#corked = undefined;
+      self.#held = 0;
       socket.uncork();
     }
   }
