@@ -93,7 +93,8 @@ export class CoalescingRedis extends Redis {
     }
     const sent = super.sendCommand(command, stream);
     const corked = this.#corked;
-    if (corked !== undefined && ++this.#held >= COMMANDS_PER_WRITE) {
+    // A pipeline's commands (`stream` given) reach the socket in one write of the pipeline's own.
+    if (stream === undefined && corked !== undefined && ++this.#held >= COMMANDS_PER_WRITE) {
       // Flush what is held (one writev) and go on holding for the rest of the turn.
       this.#held = 0;
       corked.uncork();
