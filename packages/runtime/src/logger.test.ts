@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, isoTime, lazyChild, lineWriter } from './logger.js';
+import { createLogger, isoTime, lazyChild, lineWriter, quoteJson } from './logger.js';
 
 const fixture = fileURLToPath(new URL('./test-fixtures/log-lines.ts', import.meta.url));
 
@@ -150,6 +150,38 @@ describe('lineWriter', () => {
     const logger = createLogger({ name: 'api', level: 'info', destination: pino.multistream([{ stream }]) });
     lineWriter(logger, 'info', 'routed', ['k'])({ k: 'v' });
     expect(JSON.parse(lines[0]!)).toMatchObject({ k: 'v', msg: 'routed' });
+  });
+});
+
+describe('quoteJson', () => {
+  it('is JSON.stringify for any string: plain, escaped, non-ASCII, lone surrogates, long', () => {
+    const samples = [
+      '',
+      'bench_noop',
+      '207f0084-be0a-4f5d-bd36-9efaa5c23511',
+      '/api/tasks/status/:task_id/',
+      " ~!#$%&'()*+,-./:;<=>?@[]^_`{|}",
+      'say "hi"',
+      'back\\slash',
+      'line\nbreak',
+      'tab\there',
+      '\u0000\u001f\u007f',
+      'café',
+      'Zoë 🙂',
+      '\ud800 lone',
+      'x'.repeat(100),
+      `${'y'.repeat(100)}"`,
+      'z'.repeat(5000),
+    ];
+    for (const s of samples) expect(quoteJson(s)).toBe(JSON.stringify(s));
+    // Every single character of the Basic Multilingual Plane, alone and inside a plain string.
+    const differ: number[] = [];
+    for (let c = 0; c < 0x10000; c++) {
+      const ch = String.fromCharCode(c);
+      if (quoteJson(ch) !== JSON.stringify(ch) || quoteJson(`ab${ch}cd`) !== JSON.stringify(`ab${ch}cd`))
+        differ.push(c);
+    }
+    expect(differ).toEqual([]);
   });
 });
 
