@@ -138,14 +138,58 @@ describe('CoalescingRedis', () => {
     }
   });
 
-  it('is what the API role gets; workers keep a plain client', () => {
+  it('holds commands back only from holdFromInFlight commands awaiting replies (workers)', async () => {
+    const redis = new CoalescingRedis({ port: server.port, host: '127.0.0.1' }, { holdFromInFlight: 16 });
+    try {
+      await redis.ping();
+      const key = 'coalesce:in-flight';
+      // Few in flight: each is written at once, as on a plain client.
+      const few = countWrites(redis);
+      expect(await Promise.all(Array.from({ length: 5 }, () => redis.incr(key)))).toEqual([1, 2, 3, 4, 5]);
+      expect(few).toEqual({ write: 5, writev: 0, chunks: 5 });
+      // 40 in one turn: the first 16 at once, then with 16 awaiting replies the rest in writes of 8.
+      const many = countWrites(redis);
+      const replies = await Promise.all(Array.from({ length: 40 }, () => redis.incr(key)));
+      expect(replies).toEqual(Array.from({ length: 40 }, (_, i) => i + 6));
+      expect(many).toEqual({ write: 16, writev: 3, chunks: 40 });
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('refuses a holdFromInFlight that is not a whole number >= 0', () => {
+    for (const holdFromInFlight of [-1, 1.5, Number.NaN])
+      expect(() => new CoalescingRedis({ lazyConnect: true }, { holdFromInFlight })).toThrow(
+        /holdFromInFlight must be a whole number >= 0/,
+      );
+  });
+
+  it('is what both roles get: the API holds back every turn, a worker only with 16 in flight', async () => {
     const settings = { url: server.url, prefix: 'coalesce' };
-    const api = createRedisConnection(settings, 'api');
-    const worker = createRedisConnection(settings, 'worker');
+    const api = createRedisConnection(settings, 'api') as Redis;
+    const worker = createRedisConnection(settings, 'worker') as Redis;
     try {
       expect(api).toBeInstanceOf(CoalescingRedis);
-      expect(worker).not.toBeInstanceOf(CoalescingRedis);
-      expect(worker).toBeInstanceOf(Redis);
+      expect(worker).toBeInstanceOf(CoalescingRedis);
+      // The API's connection has no offline queue: wait until both are up.
+      await Promise.all(
+        [api, worker].map((c) => (c.status === 'ready' ? undefined : new Promise((r) => c.once('ready', r)))),
+      );
+      const apiCounts = countWrites(api);
+      const workerCounts = countWrites(worker);
+      await Promise.all([
+        ...Array.from({ length: 3 }, () => api.incr('coalesce:roles')),
+        ...Array.from({ length: 3 }, () => worker.incr('coalesce:roles')),
+      ]);
+      expect(apiCounts).toEqual({ write: 0, writev: 1, chunks: 3 });
+      expect(workerCounts).toEqual({ write: 3, writev: 0, chunks: 3 });
+      const workerMany = countWrites(worker);
+      await Promise.all(Array.from({ length: 24 }, () => worker.incr('coalesce:roles')));
+      expect(workerMany).toEqual({ write: 16, writev: 1, chunks: 24 });
+      // BullMQ's blocking connection is a duplicate: a plain client, never held back.
+      const blocking = worker.duplicate();
+      expect(blocking).not.toBeInstanceOf(CoalescingRedis);
+      blocking.disconnect();
     } finally {
       api.disconnect();
       worker.disconnect();

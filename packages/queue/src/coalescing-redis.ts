@@ -14,6 +14,23 @@ type WriteableStream = Parameters<Redis['sendCommand']>[1];
  */
 export const COMMANDS_PER_WRITE = 8;
 
+/** How a {@link CoalescingRedis} holds commands back. */
+export interface CoalescingOptions {
+  /**
+   * Hold commands back only while at least this many earlier ones await their
+   * replies; with fewer, each is written at once. For a worker (16): its
+   * commands form a closed loop (each task's `moveToFinished` waits for its
+   * reply before that slot takes the next task), and holding them with few in
+   * flight gathered them into convoys, Redis idle while the worker finished
+   * its turn and the worker idle while Redis answered the lot (a drain at
+   * concurrency 10 ran ~25% slower than on a plain client). With 16 or more
+   * in flight Redis has work queued while a turn's commands gather: a drain at
+   * concurrency 50 ran ~10–18% faster than on a plain client, and one at 10
+   * or less never holds anything back. @defaultValue 0 (always: the API)
+   */
+  holdFromInFlight?: number;
+}
+
 /** The commands issued in one turn of the event loop, and when the turn began (monotonic ms). */
 interface Turn {
   at: number;
@@ -34,7 +51,9 @@ interface Turn {
  * {@link COMMANDS_PER_WRITE} commands when there are more. An idle process
  * loses nothing: the immediate runs as soon as the current I/O callbacks are
  * done, before the loop waits again. Replies then also arrive together, so
- * Redis and ioredis each read once for many commands.
+ * Redis and ioredis each read once for many commands. A worker's connection
+ * holds commands back only while {@link CoalescingOptions.holdFromInFlight}
+ * earlier ones await replies; below that, each is written at once.
  *
  * Unlike ioredis's `enableAutoPipelining`, commands are not regrouped into
  * pipelines: each is sent exactly as it would be, in the same order on the
@@ -59,17 +78,22 @@ export class CoalescingRedis extends Redis {
   #held = 0;
   /** `commandTimeout`, kept here rather than in ioredis's options. */
   readonly #timeoutMs: number | undefined;
+  readonly #holdFromInFlight: number;
   /** The current turn, from its first command until its immediate runs. */
   #turn: Turn | undefined;
   /** Turns with commands not answered yet (the current one included), oldest first. */
   #turns: Turn[] = [];
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(options: RedisOptions) {
+  constructor(options: RedisOptions, coalescing: CoalescingOptions = {}) {
+    const holdFromInFlight = coalescing.holdFromInFlight ?? 0;
+    if (!(Number.isInteger(holdFromInFlight) && holdFromInFlight >= 0))
+      throw new RangeError(`holdFromInFlight must be a whole number >= 0, got ${holdFromInFlight}`);
     const { commandTimeout, ...rest } = options;
     // Replies in ioredis's default (legacy) shape, as every connection of the system reads them.
     super(rest as RedisOptions & { replyMapping?: 'legacy' });
     this.#timeoutMs = commandTimeout;
+    this.#holdFromInFlight = holdFromInFlight;
   }
 
   override duplicate(override?: Partial<RedisOptions>): Redis {
@@ -84,7 +108,12 @@ export class CoalescingRedis extends Redis {
       if (this.#timeoutMs !== undefined) this.#watch(turn);
     }
     if (this.#timeoutMs !== undefined) turn.commands.push(command);
-    if (stream === undefined && this.#corked === undefined && this.status === 'ready') {
+    if (
+      stream === undefined &&
+      this.#corked === undefined &&
+      this.status === 'ready' &&
+      this.commandQueue.length >= this.#holdFromInFlight
+    ) {
       const socket = this.stream as Socket;
       if (socket.writable) {
         socket.cork();

@@ -1,7 +1,7 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { CommonSettings } from '@solar-tasks/runtime';
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import { CoalescingRedis } from './coalescing-redis.js';
+import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
+import { type CoalescingOptions, CoalescingRedis } from './coalescing-redis.js';
 
 /** A Redis endpoint. */
 export interface RedisEndpoint {
@@ -180,11 +180,15 @@ export function clusterOptions(settings: RedisSettings, role: ConnectionRole): C
  * Opens a connection for `role` on the topology `settings` select. Errors are
  * reported through `onError` rather than thrown unhandled. Every connection
  * of the system comes from here (BullMQ duplicates these, keeping their options).
- * An `api` connection to one server or through Sentinel sends the commands of
- * one event-loop turn in one write ({@link CoalescingRedis}); a worker's does
- * not: its loop (finish a job, fetch the next) waits on each reply, and
- * holding writes for a turn made a worker ~30% slower on the bench.
+ * A connection to one server or through Sentinel sends the commands of one
+ * event-loop turn together ({@link CoalescingRedis}). A worker's does so
+ * only while 16 or more of its commands await replies: its loop (finish a
+ * task, fetch the next) waits on each reply, and holding commands back with
+ * few in flight left Redis and the worker taking turns to idle.
  */
+/** How a worker's connection coalesces: see {@link CoalescingOptions.holdFromInFlight}. */
+const WORKER_COALESCING: CoalescingOptions = { holdFromInFlight: 16 };
+
 export function createRedisConnection(
   settings: RedisSettings,
   role: ConnectionRole,
@@ -196,9 +200,7 @@ export function createRedisConnection(
           settings.clusterNodes!.map(({ host, port }) => ({ host, port })),
           clusterOptions(settings, role),
         )
-      : role === 'api'
-        ? new CoalescingRedis(redisOptions(settings, role))
-        : new Redis(redisOptions(settings, role));
+      : new CoalescingRedis(redisOptions(settings, role), role === 'worker' ? WORKER_COALESCING : {});
   client.on('error', onError);
   return client;
 }
