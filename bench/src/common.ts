@@ -59,17 +59,32 @@ export function summarize(runs: number[]): Summary {
   };
 }
 
+/** Each round's ours ÷ raw, in round order. */
+export function roundRatios(ours: readonly number[], raw: readonly number[]): number[] {
+  return ours.map((o, i) => round(o / raw[i]!));
+}
+
 /**
- * The median of each round's ours ÷ raw: the two sides of a round ran back to
- * back, so a machine that speeds up or slows down between rounds (this VM's
- * speed varies by up to 2× within minutes) moves both, and their ratio holds.
- * With an even number of rounds, the mean of the middle two.
+ * Ours ÷ raw from rounds run in alternating order (ours first in even rounds,
+ * raw first in odd ones: `order` in main.ts), robust to a machine whose speed
+ * drifts during the run. A round's own ratio takes a drift whole: its second
+ * side ran on a faster or slower machine than its first (in one run, with the
+ * machine slowing from ~16,400 to ~9,300 requests/s, the HTTP rounds read
+ * 0.83, 0.74, 1.12 and 0.71 by which side went first). Two consecutive rounds
+ * ran in opposite orders, so a steady drift biases their ratios in opposite
+ * directions: the geometric mean of the two cancels it (exactly, for a drift
+ * by a constant factor per run). The result is the median of those means over
+ * every two consecutive rounds; a single round gives its own ratio.
  */
 export function pairedRatio(ours: readonly number[], raw: readonly number[]): number {
-  const ratios = ours.map((o, i) => o / raw[i]!).sort((a, b) => a - b);
-  if (ratios.length === 0) return 0;
-  const mid = Math.floor(ratios.length / 2);
-  return round(ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2);
+  const ratios = ours.map((o, i) => o / raw[i]!);
+  if (ratios.length <= 1) return ratios.length === 0 ? 0 : round(ratios[0]!);
+  const pairs = ratios
+    .slice(1)
+    .map((r, i) => Math.sqrt(r * ratios[i]!))
+    .sort((a, b) => a - b);
+  const mid = Math.floor(pairs.length / 2);
+  return round(pairs.length % 2 ? pairs[mid]! : (pairs[mid - 1]! + pairs[mid]!) / 2);
 }
 
 /** The p-th percentile of an ascending list (nearest rank). */

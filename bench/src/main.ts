@@ -23,6 +23,7 @@ import {
   QUEUE,
   RAW_JOB_OPTIONS,
   round,
+  roundRatios,
   type Summary,
   sleep,
   summarize,
@@ -180,8 +181,10 @@ interface WorkerPoint {
   tasks: number;
   ours: Summary;
   raw: Summary;
-  /** Median of the rounds' ours ÷ raw (see pairedRatio). */
+  /** Ours ÷ raw, robust to drift (see pairedRatio). */
   ratio: number;
+  /** Each round's own ours ÷ raw. */
+  round_ratios: number[];
   ratio_of_medians: number;
 }
 
@@ -222,6 +225,7 @@ async function workerThroughput(): Promise<{
       ours,
       raw,
       ratio: pairedRatio(runs.ours, runs.raw),
+      round_ratios: roundRatios(runs.ours, runs.raw),
       ratio_of_medians: round(ours.median / raw.median),
     });
   }
@@ -324,6 +328,10 @@ async function httpIngest(apis: Record<Kind, number>) {
         singleRuns.ours.map((x) => x.rps),
         singleRuns.raw.map((x) => x.rps),
       ),
+      round_ratios: roundRatios(
+        singleRuns.ours.map((x) => x.rps),
+        singleRuns.raw.map((x) => x.rps),
+      ),
       ratio_of_medians: round(ingest.ours.requestsPerSecond.median / ingest.bare.requestsPerSecond.median),
     },
     bulk: {
@@ -333,6 +341,10 @@ async function httpIngest(apis: Record<Kind, number>) {
       unit: 'tasks/s',
       ...bulkSides,
       ratio: pairedRatio(
+        bulkRuns.ours.map((x) => x.rps),
+        bulkRuns.raw.map((x) => x.rps),
+      ),
+      round_ratios: roundRatios(
         bulkRuns.ours.map((x) => x.rps),
         bulkRuns.raw.map((x) => x.rps),
       ),
