@@ -176,6 +176,9 @@ export function clusterOptions(settings: RedisSettings, role: ConnectionRole): C
   };
 }
 
+/** How a worker's connection coalesces: see {@link CoalescingOptions.holdFromInFlight}. */
+const WORKER_COALESCING: CoalescingOptions = { holdFromInFlight: 16 };
+
 /**
  * Opens a connection for `role` on the topology `settings` select. Errors are
  * reported through `onError` rather than thrown unhandled. Every connection
@@ -186,9 +189,6 @@ export function clusterOptions(settings: RedisSettings, role: ConnectionRole): C
  * task, fetch the next) waits on each reply, and holding commands back with
  * few in flight left Redis and the worker taking turns to idle.
  */
-/** How a worker's connection coalesces: see {@link CoalescingOptions.holdFromInFlight}. */
-const WORKER_COALESCING: CoalescingOptions = { holdFromInFlight: 16 };
-
 export function createRedisConnection(
   settings: RedisSettings,
   role: ConnectionRole,
