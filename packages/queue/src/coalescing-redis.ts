@@ -80,7 +80,7 @@ export class CoalescingRedis extends Redis {
   /** `commandTimeout`, kept here rather than in ioredis's options. */
   readonly #timeoutMs: number | undefined;
   readonly #holdFromInFlight: number;
-  /** The current turn, from its first command until its immediate runs. */
+  /** The current turn, from its first held or timed command until its immediate runs. */
   #turn: Turn | undefined;
   /** Turns with commands not answered yet (the current one included), oldest first. */
   #turns: Turn[] = [];
@@ -102,19 +102,23 @@ export class CoalescingRedis extends Redis {
   }
 
   override sendCommand(command: Command, stream?: WriteableStream): unknown {
-    let turn = this.#turn;
-    if (turn === undefined) {
-      turn = this.#turn = { at: performance.now(), commands: [] };
-      setImmediate(CoalescingRedis.#endTurn, this);
-      if (this.#timeoutMs !== undefined) this.#watch(turn);
-    }
-    if (this.#timeoutMs !== undefined) turn.commands.push(command);
-    if (
+    const hold =
       stream === undefined &&
       this.#corked === undefined &&
       this.status === 'ready' &&
-      this.commandQueue.length >= this.#holdFromInFlight
-    ) {
+      this.commandQueue.length >= this.#holdFromInFlight;
+    // A turn is needed only to uncork at its end or to time its commands: a worker's
+    // connection with few commands in flight writes each at once and keeps no turn.
+    if (hold || this.#timeoutMs !== undefined) {
+      let turn = this.#turn;
+      if (turn === undefined) {
+        turn = this.#turn = { at: performance.now(), commands: [] };
+        setImmediate(CoalescingRedis.#endTurn, this);
+        if (this.#timeoutMs !== undefined) this.#watch(turn);
+      }
+      if (this.#timeoutMs !== undefined) turn.commands.push(command);
+    }
+    if (hold) {
       const socket = this.stream as Socket;
       if (socket.writable) {
         socket.cork();
