@@ -171,6 +171,11 @@ async function fillRaw(n: number): Promise<void> {
 
 const fill = (kind: Kind, n: number) => (kind === 'ours' ? fillOurs(n) : fillRaw(n));
 type Kind = 'ours' | 'raw';
+/** Ours ÷ raw over alternating rounds (see pairedRatio), and each round's own. */
+const ratios = (ours: number[], raw: number[]) => ({
+  ratio: pairedRatio(ours, raw),
+  round_ratios: roundRatios(ours, raw),
+});
 /** Alternates which side goes first from round to round. */
 const order = (round: number): Kind[] => (round % 2 === 0 ? ['ours', 'raw'] : ['raw', 'ours']);
 
@@ -224,8 +229,7 @@ async function workerThroughput(): Promise<{
       tasks,
       ours,
       raw,
-      ratio: pairedRatio(runs.ours, runs.raw),
-      round_ratios: roundRatios(runs.ours, runs.raw),
+      ...ratios(runs.ours, runs.raw),
       ratio_of_medians: round(ours.median / raw.median),
     });
   }
@@ -324,11 +328,7 @@ async function httpIngest(apis: Record<Kind, number>) {
       connections: config.httpConnections,
       seconds: config.httpSeconds,
       ...ingest,
-      ratio: pairedRatio(
-        singleRuns.ours.map((x) => x.rps),
-        singleRuns.raw.map((x) => x.rps),
-      ),
-      round_ratios: roundRatios(
+      ...ratios(
         singleRuns.ours.map((x) => x.rps),
         singleRuns.raw.map((x) => x.rps),
       ),
@@ -340,11 +340,7 @@ async function httpIngest(apis: Record<Kind, number>) {
       seconds: config.bulkSeconds,
       unit: 'tasks/s',
       ...bulkSides,
-      ratio: pairedRatio(
-        bulkRuns.ours.map((x) => x.rps),
-        bulkRuns.raw.map((x) => x.rps),
-      ),
-      round_ratios: roundRatios(
+      ...ratios(
         bulkRuns.ours.map((x) => x.rps),
         bulkRuns.raw.map((x) => x.rps),
       ),
