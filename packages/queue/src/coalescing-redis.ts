@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { type Command, Redis, type RedisOptions } from 'ioredis';
+import { useFastEncoding } from './resp-encoding.js';
 
 type WriteableStream = Parameters<Redis['sendCommand']>[1];
 
@@ -62,6 +63,9 @@ interface Turn {
  * pipeline object is built per turn, which cost more than it saved here (see
  * docs/performance.md).
  *
+ * Commands carrying a `Buffer` (BullMQ's scripts) are encoded by
+ * `encodeCommand` (resp-encoding.ts): the same bytes as ioredis's, in less than half its time.
+ *
  * `commandTimeout` is kept per turn too. ioredis starts a timer for every
  * command (and then deletes its handle from the command, which turns the
  * command into a slow dictionary object): 500 timers for a bulk enqueue of
@@ -102,6 +106,7 @@ export class CoalescingRedis extends Redis {
   }
 
   override sendCommand(command: Command, stream?: WriteableStream): unknown {
+    useFastEncoding(command);
     const hold =
       stream === undefined &&
       this.#corked === undefined &&
