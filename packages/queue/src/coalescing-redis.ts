@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { type Command, Redis, type RedisOptions } from 'ioredis';
 import { useFastEncoding } from './resp-encoding.js';
+import { type CommandClass, cheaplyFlattened } from './script-commands.js';
 
 type WriteableStream = Parameters<Redis['sendCommand']>[1];
 
@@ -64,7 +65,9 @@ interface Turn {
  * docs/performance.md).
  *
  * Commands carrying a `Buffer` (BullMQ's scripts) are encoded by
- * `encodeCommand` (resp-encoding.ts): the same bytes as ioredis's, in less than half its time.
+ * `encodeCommand` (resp-encoding.ts): the same bytes as ioredis's, in less
+ * than half its time; and a script's commands are built without `Array#flat`
+ * (see `defineCommand`).
  *
  * `commandTimeout` is kept per turn too. ioredis starts a timer for every
  * command (and then deletes its handle from the command, which turns the
@@ -103,6 +106,18 @@ export class CoalescingRedis extends Redis {
 
   override duplicate(override?: Partial<RedisOptions>): Redis {
     return new Redis({ ...this.options, commandTimeout: this.#timeoutMs, ...override });
+  }
+
+  /**
+   * ioredis's `defineCommand` (BullMQ defines its scripts with it), with the
+   * script's commands built by {@link cheaplyFlattened}: the same commands,
+   * ~1 µs cheaper each.
+   */
+  override defineCommand(name: string, definition: Parameters<Redis['defineCommand']>[1]): void {
+    super.defineCommand(name, definition);
+    const script = (this as unknown as { scriptsSet: Record<string, { Command: CommandClass } | undefined> })
+      .scriptsSet[name];
+    if (script) script.Command = cheaplyFlattened(script.Command);
   }
 
   override sendCommand(command: Command, stream?: WriteableStream): unknown {
