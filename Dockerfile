@@ -58,7 +58,8 @@ EXPOSE 3000
 # Ready means Redis answers too: /readyz is 503 while it does not.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "--enable-source-maps", "dist/main.js"]
+# --max-semi-space-size: see services/api/src/node-options.ts (API_NODE_OPTIONS).
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=64", "dist/main.js"]
 
 FROM runtime AS worker
 LABEL org.opencontainers.image.title="solar-tasks-worker" \

@@ -136,9 +136,10 @@ async function ensureRedis() {
 }
 
 /**
- * Runs services side by side until a signal or until one exits; then stops
- * the services (SIGTERM, so workers finish or hand back their tasks) and only
- * after they are gone the local Redis, if we started one.
+ * Runs services (`[name, script, node options]`) side by side until a signal
+ * or until one exits; then stops the services (SIGTERM, so workers finish or
+ * hand back their tasks) and only after they are gone the local Redis, if we
+ * started one.
  */
 function supervise(redis, services) {
   const children = [];
@@ -148,8 +149,8 @@ function supervise(redis, services) {
     stopping = true;
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   };
-  const exited = services.map(([name, script]) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', join(root, script)], {
+  const exited = services.map(([name, script, nodeOptions]) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', ...nodeOptions, join(root, script)], {
       cwd: root,
       env,
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -242,8 +243,10 @@ switch (command) {
     turbo('build');
     const redis = await ensureRedis();
     const services = [];
-    if (command !== 'start:worker') services.push(['api', 'services/api/dist/main.js']);
-    if (command !== 'start:api') services.push(['worker', 'services/worker/dist/main.js']);
+    // The API's V8 options: API_NODE_OPTIONS in services/api/src/node-options.ts (a test keeps them equal).
+    if (command !== 'start:worker')
+      services.push(['api', 'services/api/dist/main.js', ['--max-semi-space-size=64']]);
+    if (command !== 'start:api') services.push(['worker', 'services/worker/dist/main.js', []]);
     supervise(redis, services);
     break;
   }

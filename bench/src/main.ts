@@ -8,6 +8,7 @@ import { Agent, request } from 'node:http';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { API_NODE_OPTIONS } from '@solar-tasks/api';
 import { type RedisServer, startRedisServer } from '@solar-tasks/testing';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
@@ -84,10 +85,10 @@ interface Child {
   stop(): Promise<void>;
 }
 
-function child(script: string, args: string[]): Child {
+function child(script: string, args: string[], nodeOptions: readonly string[] = []): Child {
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=@solar-tasks/source', join(here, script), ...args],
+    [...nodeOptions, '--import', 'tsx', '--conditions=@solar-tasks/source', join(here, script), ...args],
     {
       cwd: benchDir,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -596,7 +597,8 @@ async function main() {
   const apis: Child[] = [];
   try {
     const worker = await workerThroughput();
-    const oursApi = child('api-child.ts', ['ours', redis.url, logFile('api')]);
+    // Ours as deployed, with the API's V8 options; the bare route on Node's defaults.
+    const oursApi = child('api-child.ts', ['ours', redis.url, logFile('api')], API_NODE_OPTIONS);
     const bareApi = child('api-child.ts', ['bare', redis.url, logFile('api-bare')]);
     apis.push(oursApi, bareApi);
     const ports = { ours: (await oursApi.ready).port!, raw: (await bareApi.ready).port! };
