@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { API_NODE_OPTIONS } from '@solar-tasks/api';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
 import { execForm, last, readDockerfile, root } from './dockerfile.js';
@@ -48,7 +49,14 @@ describe('Dockerfile', () => {
     const chain = dockerfile.chain(target);
     expect(last(chain, 'USER')?.getArgumentsContent()).toBe('node');
     expect(execForm(last(chain, 'ENTRYPOINT')!)).toEqual(['/usr/bin/tini', '--']);
-    expect(execForm(last(chain, 'CMD')!)).toEqual(['node', '--enable-source-maps', 'dist/main.js']);
+    // The API also takes its V8 options (API_NODE_OPTIONS: a bigger young generation).
+    const nodeOptions = target === 'api' ? API_NODE_OPTIONS : [];
+    expect(execForm(last(chain, 'CMD')!)).toEqual([
+      'node',
+      '--enable-source-maps',
+      ...nodeOptions,
+      'dist/main.js',
+    ]);
     // USER comes after the last COPY and RUN of the target, so nothing it ships is owned by the user.
     const index = (i: ReturnType<typeof last>) => (i ? chain.indexOf(i) : -1);
     expect(index(last(chain, 'USER'))).toBeGreaterThan(index(last(chain, 'COPY')));
