@@ -90,6 +90,7 @@ describe('encodeCommand', () => {
   });
 });
 
+// Its own server: the test flushes the script cache, which the run's shared Redis serves to every test.
 describe('a CoalescingRedis connection on the fast encoder', () => {
   let server: RedisServer;
   beforeAll(async () => {

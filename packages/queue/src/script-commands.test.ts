@@ -1,7 +1,8 @@
-import { type RedisServer, startRedisServer } from '@solar-tasks/testing';
+import { testRedisUrl } from '@solar-tasks/testing';
 import { Command, Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CoalescingRedis } from './coalescing-redis.js';
+import { redisOptions } from './redis-connection.js';
 import { type CommandClass, cheaplyFlattened, flatArguments } from './script-commands.js';
 
 /** Counts `Array#flat` calls while a test runs. */
@@ -35,18 +36,13 @@ describe('cheaplyFlattened', () => {
   });
 });
 
+// The run's shared Redis: the scripts only echo their arguments, nothing is written.
 describe('a CoalescingRedis connection’s scripts', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => {
-    await server?.stop({ removeData: true });
-  });
-
   it('are built without Array#flat (a plain client’s with it), alone and in a pipeline, with the same replies', async () => {
-    const redis = new CoalescingRedis({ port: server.port, host: '127.0.0.1' });
-    const plain = new Redis(server.url);
+    const redis = new CoalescingRedis(
+      redisOptions({ url: testRedisUrl(), prefix: 'script-commands' }, 'worker'),
+    );
+    const plain = new Redis(testRedisUrl());
     type Echo = { echoArgs(key: string, ...args: unknown[]): Promise<string[]> };
     try {
       const lua = 'return {KEYS[1], unpack(ARGV)}';
