@@ -8,7 +8,8 @@ import { Agent, request } from 'node:http';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_NODE_OPTIONS } from '@solar-tasks/api';
+// The one constant, not the API itself: this process only launches it.
+import { API_NODE_OPTIONS } from '@solar-tasks/api/node-options';
 import { type RedisServer, startRedisServer } from '@solar-tasks/testing';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
