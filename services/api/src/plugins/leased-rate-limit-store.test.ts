@@ -59,6 +59,38 @@ describe('LeasedRedisStore', () => {
     expect(counted).toBeGreaterThanOrEqual(passed);
   });
 
+  it('takes the next lease before the tokens run out: steady requests never wait on Redis', async () => {
+    const ns = `${uniquePrefix('rl')}:`;
+    const a = replica(ns, 20);
+    const max = 1_000_000;
+    const positions = [(await incr(a, 'key:steady', max)).current];
+    // Requests a few ms apart, as a steady stream arrives: each is answered at once (its
+    // callback runs inside incr), from a lease taken while half of the last one was left.
+    let waited = 0;
+    for (let i = 0; i < 60; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      let answered = false;
+      a.incr(
+        'key:steady',
+        (err, res) => {
+          if (err) throw err;
+          answered = true;
+          positions.push(res!.current);
+        },
+        60_000,
+        max,
+      );
+      if (!answered) waited++;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(waited).toBe(0);
+    expect(positions).toHaveLength(61);
+    expect(new Set(positions).size).toBe(61);
+    // Still one Redis call per many requests, and no more held than one lease's worth.
+    expect(a.leases).toBeLessThanOrEqual(8);
+    expect(Number(await redis.get(`${ns}key:steady`))).toBeLessThanOrEqual(61 + 20);
+  });
+
   it('starts a new window once the old one ends', async () => {
     const ns = `${uniquePrefix('rl')}:`;
     const a = replica(ns);
