@@ -2,4 +2,3 @@
 export { type ApiKey, matchApiKey, parseApiKeys, SCOPES, type Scope } from './api-keys.js';
 export { type App, type AppDeps, buildApp } from './app.js';
 export { type ApiSettings, apiSettingsSchema, loadApiSettings } from './env.js';
-export { API_NODE_OPTIONS } from './node-options.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { API_NODE_OPTIONS } from '@solar-tasks/api';
+import { API_NODE_OPTIONS } from '@solar-tasks/api/node-options';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
 import { execForm, last, readDockerfile, root } from './dockerfile.js';

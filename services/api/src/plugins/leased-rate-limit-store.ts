@@ -151,8 +151,9 @@ export class LeasedRedisStore implements WindowStore {
 
   /** Takes a lease that tops the tokens held up to 1/32 of the headroom last seen (at most `maxLease`). */
   #lease(k: string, state: KeyState, timeWindow: number, max: number): void {
-    const held = Date.now() < state.resetAt ? state.tokens.left + (state.reserve?.left ?? 0) : 0;
-    const seen = Date.now() < state.resetAt ? state.counted : 0;
+    const open = Date.now() < state.resetAt;
+    const held = open ? state.tokens.left + (state.reserve?.left ?? 0) : 0;
+    const seen = open ? state.counted : 0;
     const target = Math.max(1, Math.min(this.#maxLease, Math.floor((max - seen) * this.#leaseShare)));
     const size = Math.max(1, target - held);
     state.target = target;
