@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createLogger, isoTime, lazyChild, lineWriter, quoteJson } from './logger.js';
+import { noteOf } from './test-fixtures/log-notes.js';
 
 const fixture = fileURLToPath(new URL('./test-fixtures/log-lines.ts', import.meta.url));
 
@@ -20,7 +21,7 @@ function run(file: string, lines: number, ending: 'exit' | 'natural' | 'idle') {
   return { child, exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
 }
 
-function linesOf(file: string): { i: number; time: string; level: string }[] {
+function linesOf(file: string): { i: number; time: string; level: string; note?: string }[] {
   let text = '';
   try {
     text = readFileSync(file, 'utf8');
@@ -46,6 +47,9 @@ describe('createLogger (buffered destination)', () => {
       expect(lines).toHaveLength(5000);
       expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
       expect(lines[0]!.level).toBe('info');
+      // Multi-byte text arrives whole, and lines longer than the buffer keep their place.
+      expect(lines.map((l) => l.note)).toEqual(lines.map((l) => noteOf(l.i)));
+      expect(lines[1007]!.note).toHaveLength(120_000);
     },
   );
 
