@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   bindArguments,
   type EnqueueOverrides,
@@ -16,6 +15,7 @@ import {
   type TaskStatusResponse,
   taskIdSchema,
 } from '@solar-tasks/contract';
+import { randomUuid } from '@solar-tasks/runtime';
 import { type Job, type JobState, type JobsOptions, Queue } from 'bullmq';
 import { Cluster, type Redis } from 'ioredis';
 import { oldestPendingAgeSeconds } from './queue-age.js';
@@ -397,7 +397,7 @@ export class TaskQueue {
       data.idempotency_key = key;
       data.fingerprint = fingerprint(def.name, args);
     }
-    const jobId = key !== undefined ? taskIdForIdempotencyKey(key) : randomUUID();
+    const jobId = key !== undefined ? taskIdForIdempotencyKey(key) : randomUuid();
     // Only what differs from BullMQ's defaults: every option is packed into the job's hash.
     const backoff: JobsOptions['backoff'] = {
       type: 'exponential',

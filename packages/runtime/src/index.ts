@@ -20,3 +20,4 @@ export {
   setting,
   taskDefaultsFrom,
 } from './settings.js';
+export { randomUuid } from './uuid.js';

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TaskDefaults } from '@solar-tasks/contract';
 import { ERROR_CODES } from '@solar-tasks/contract';
 import type { TaskQueue } from '@solar-tasks/queue';
-import { type Logger, lazyChild, lineWriter } from '@solar-tasks/runtime';
+import { type Logger, lazyChild, lineWriter, randomUuid } from '@solar-tasks/runtime';
 import Fastify, {
   type FastifyInstance,
   LogController,
@@ -143,7 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     childLoggerFactory: (parent, bindings, options) => lazyChild(parent as Logger, bindings, options),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUuid();
     },
   }).withTypeProvider<ZodTypeProvider>();
 
