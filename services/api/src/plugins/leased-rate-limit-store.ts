@@ -36,6 +36,8 @@ interface Tokens {
 
 /** What one API process knows of one key's window. */
 interface KeyState {
+  /** The counter's key in Redis (the store's prefix and the key). */
+  redisKey: string;
   /** Tokens being handed out (`left` 0 when none). */
   tokens: Tokens;
   /** Tokens of a lease taken ahead, handed out once `tokens` runs dry. */
@@ -105,12 +107,13 @@ export class LeasedRedisStore implements WindowStore {
 
   /** Counts one request for `key`. */
   incr(key: string, cb: Callback, timeWindow: number, max: number): void {
-    const k = this.#prefix + key;
     const now = Date.now();
-    let state = this.#states.get(k);
+    // Found by `key` as given (a caller's own string, hashed once), not by a prefixed copy made per call.
+    let state = this.#states.get(key);
     if (!state) {
       if (this.#states.size >= 10_000 && now - this.#sweptAt >= 1000) this.#sweep(now);
       state = {
+        redisKey: this.#prefix + key,
         tokens: { next: 0, left: 0 },
         reserve: undefined,
         counted: 0,
@@ -120,7 +123,7 @@ export class LeasedRedisStore implements WindowStore {
         leasing: false,
         waiting: [],
       };
-      this.#states.set(k, state);
+      this.#states.set(key, state);
     }
     if (now >= state.resetAt) {
       // The window is over: tokens still held expired with it.
@@ -140,17 +143,17 @@ export class LeasedRedisStore implements WindowStore {
         !state.leasing &&
         !state.exceeded
       )
-        this.#lease(k, state, timeWindow, max);
+        this.#lease(state, timeWindow, max);
     } else if (state.exceeded) {
       cb(null, { current: max + 1, ttl: state.resetAt - now });
     } else {
       state.waiting.push(cb);
-      if (!state.leasing) this.#lease(k, state, timeWindow, max);
+      if (!state.leasing) this.#lease(state, timeWindow, max);
     }
   }
 
   /** Takes a lease that tops the tokens held up to 1/32 of the headroom last seen (at most `maxLease`). */
-  #lease(k: string, state: KeyState, timeWindow: number, max: number): void {
+  #lease(state: KeyState, timeWindow: number, max: number): void {
     const open = Date.now() < state.resetAt;
     const held = open ? state.tokens.left + (state.reserve?.left ?? 0) : 0;
     const seen = open ? state.counted : 0;
@@ -159,7 +162,7 @@ export class LeasedRedisStore implements WindowStore {
     state.target = target;
     state.leasing = true;
     this.leases++;
-    this.#redis.rateLimitLease(k, timeWindow, size, (err, res) => {
+    this.#redis.rateLimitLease(state.redisKey, timeWindow, size, (err, res) => {
       state.leasing = false;
       const callers = state.waiting;
       state.waiting = [];
@@ -189,7 +192,7 @@ export class LeasedRedisStore implements WindowStore {
         else state.waiting.push(cb);
       }
       // A caller answered above may have started one already (one lease at a time).
-      if (state.waiting.length > 0 && !state.leasing) this.#lease(k, state, timeWindow, max);
+      if (state.waiting.length > 0 && !state.leasing) this.#lease(state, timeWindow, max);
     });
   }
 

@@ -51,6 +51,9 @@ export function registerRequestLimits(
   const message = 'rate limit exceeded';
   const perKey = windowLimiter(store, { max: limits.perKeyMax ?? 6000, windowMs, message });
   const perIp = windowLimiter(store, { max: limits.perIpMax ?? 300, windowMs, message });
+  // Each key's counter name, made once: a name built per request is a new string, which the
+  // store's map must then hash (and copy into one piece first) on every request.
+  const counterOf = new Map(keys.map((key) => [key, `key:${key.name}`]));
 
   app.addHook('onRequest', (request, reply, done) => {
     const auth = request.routeOptions.config?.auth ?? 'api-key';
@@ -63,7 +66,7 @@ export function registerRequestLimits(
     if (key) {
       // requireScope reuses this, so the key is matched once per request.
       request.apiKey = key;
-      perKey(`key:${key.name}`, reply, done);
+      perKey(counterOf.get(key) ?? `key:${key.name}`, reply, done);
     } else {
       perIp(`ip:${request.ip}`, reply, done);
     }

@@ -76,6 +76,9 @@ export interface WindowLimit {
  */
 export function windowLimiter(store: WindowStore, limit: WindowLimit) {
   const { max, windowMs, message } = limit;
+  // Header values as strings: Node checks each value with a regular expression, and a number
+  // took that check's slow path (converted to text there, and again when the header was written).
+  const maxText = String(max);
   return (key: string, reply: FastifyReply, done: () => void): void => {
     store.incr(
       key,
@@ -85,14 +88,14 @@ export function windowLimiter(store: WindowStore, limit: WindowLimit) {
           return;
         }
         const resetSeconds = Math.ceil(res.ttl / 1000);
-        reply.header('x-ratelimit-limit', max);
-        reply.header('x-ratelimit-remaining', Math.max(0, max - res.current));
-        reply.header('x-ratelimit-reset', resetSeconds);
+        reply.header('x-ratelimit-limit', maxText);
+        reply.header('x-ratelimit-remaining', String(Math.max(0, max - res.current)));
+        reply.header('x-ratelimit-reset', String(resetSeconds));
         if (res.current <= max) {
           done();
           return;
         }
-        reply.header('retry-after', resetSeconds);
+        reply.header('retry-after', String(resetSeconds));
         sendError(reply, 'RATE_LIMITED', `${message}; retry in ${resetSeconds} s`, {
           limit: max,
           retry_after_seconds: resetSeconds,
