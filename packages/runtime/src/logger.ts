@@ -100,8 +100,8 @@ type SonicDestination = ReturnType<typeof pino.destination>;
  * A line is a rope of the pieces it was joined from; copied while it is new,
  * its pieces are still in the CPU's cache. Gathering the strings and joining
  * them 64 KiB at a time walked each line's pieces again after the requests
- * in between had evicted them (the join was ~1.4 µs per request line on the
- * bench's API, more than writing the line), and SonicBoom then measured and
+ * in between had evicted them (the join was ~1.4–1.8 µs per request line on
+ * the bench's API, more than building the line), and SonicBoom then measured and
  * converted the joined text once more. SonicBoom's own buffering of strings
  * (`minLength`) measures its whole pending buffer on every line.
  */
