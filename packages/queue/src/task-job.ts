@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TaskStatus, TaskStatusResponse } from '@solar-tasks/contract';
+import { uuidOf } from '@solar-tasks/runtime';
 import type { Job, JobState } from 'bullmq';
 
 /** Marks a task cancelled by a user; stored inside the job's data. */
@@ -30,11 +31,7 @@ export interface TaskJobData {
 
 /** Task ids derived from an idempotency key: stable, UUID-shaped (version 8, RFC 9562). */
 export function taskIdForIdempotencyKey(key: string): string {
-  const b = createHash('sha256').update(`solar-tasks:idempotency:${key}`).digest();
-  b[6] = (b[6]! & 0x0f) | 0x80;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.subarray(0, 16).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return uuidOf(createHash('sha256').update(`solar-tasks:idempotency:${key}`).digest(), 0, 8);
 }
 
 /** Fingerprint of a request's meaning: same task, same bound arguments. */

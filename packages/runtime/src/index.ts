@@ -20,4 +20,4 @@ export {
   setting,
   taskDefaultsFrom,
 } from './settings.js';
-export { randomUuid } from './uuid.js';
+export { randomUuid, uuidOf } from './uuid.js';

@@ -21,14 +21,21 @@ export function randomUuid(): string {
     randomFillSync(pool);
     next = 0;
   }
-  let at = next++ * 16;
+  return uuidOf(pool, next++ * 16, 4);
+}
+
+/**
+ * The 16 bytes of `bytes` from `offset` as a UUID of `version` (its version
+ * digit and RFC 9562's variant bits set, `bytes` left as they are), as one
+ * string.
+ */
+export function uuidOf(bytes: Uint8Array, offset: number, version: number): string {
   let p = 0;
-  for (let i = 0; i < 16; i++, at++) {
+  for (let i = 0; i < 16; i++) {
     if (i === 4 || i === 6 || i === 8 || i === 10) text[p++] = 0x2d; // '-'
-    let byte = pool[at]!;
-    if (i === 6)
-      byte = (byte & 0x0f) | 0x40; // version 4
-    else if (i === 8) byte = (byte & 0x3f) | 0x80; // variant 10xx (RFC 9562)
+    let byte = bytes[offset + i]!;
+    if (i === 6) byte = (byte & 0x0f) | (version << 4);
+    else if (i === 8) byte = (byte & 0x3f) | 0x80; // variant 10xx
     text[p++] = HEX[byte >> 4]!;
     text[p++] = HEX[byte & 0x0f]!;
   }

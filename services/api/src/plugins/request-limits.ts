@@ -66,7 +66,8 @@ export function registerRequestLimits(
     if (key) {
       // requireScope reuses this, so the key is matched once per request.
       request.apiKey = key;
-      perKey(counterOf.get(key) ?? `key:${key.name}`, reply, done);
+      // matchApiKey answers one of `keys`, each in the map.
+      perKey(counterOf.get(key)!, reply, done);
     } else {
       perIp(`ip:${request.ip}`, reply, done);
     }

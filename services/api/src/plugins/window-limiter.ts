@@ -88,14 +88,15 @@ export function windowLimiter(store: WindowStore, limit: WindowLimit) {
           return;
         }
         const resetSeconds = Math.ceil(res.ttl / 1000);
+        const resetText = String(resetSeconds);
         reply.header('x-ratelimit-limit', maxText);
         reply.header('x-ratelimit-remaining', String(Math.max(0, max - res.current)));
-        reply.header('x-ratelimit-reset', String(resetSeconds));
+        reply.header('x-ratelimit-reset', resetText);
         if (res.current <= max) {
           done();
           return;
         }
-        reply.header('retry-after', String(resetSeconds));
+        reply.header('retry-after', resetText);
         sendError(reply, 'RATE_LIMITED', `${message}; retry in ${resetSeconds} s`, {
           limit: max,
           retry_after_seconds: resetSeconds,
