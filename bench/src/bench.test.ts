@@ -90,6 +90,17 @@ describe('pnpm bench (quick smoke run)', () => {
       expect(side.samples).toBeGreaterThan(0);
       expect(side.p50).toBeLessThanOrEqual(side.p99);
     }
+    // Latency is in rounds: each percentile is the median of the rounds' own, within their spread.
+    for (const side of [r.latency.ours, r.latency.raw]) {
+      expect(side.rounds).toHaveLength(r.latency.rounds);
+      for (const p of ['p50', 'p95', 'p99'] as const) {
+        const own = (side.rounds as Record<string, number>[]).map((x) => x[p]!).sort((a, b) => a - b);
+        expect(side.spread[p]).toEqual([own[0], own.at(-1)]);
+        expect(side[p]).toBeGreaterThanOrEqual(own[0]!);
+        expect(side[p]).toBeLessThanOrEqual(own.at(-1)!);
+      }
+      expect(side.pooled.samples).toBe(side.samples);
+    }
     // Every task of ours was matched with its request's arrival at the API, and arrival comes
     // after the client's send, task by task, so each percentile from arrival is the smaller.
     expect(r.latency.ours.samples).toBe(r.latency.ours.sent);

@@ -49,7 +49,7 @@ export const config = {
   rounds: num('BENCH_ROUNDS', 7, 1),
   roundsOtherConcurrencies: num('BENCH_ROUNDS_OTHER', 3, 1),
   workerTasks: num('BENCH_TASKS', 20_000, 1500),
-  workerTasksC1: num('BENCH_TASKS_C1', 4000, 400),
+  workerTasksC1: num('BENCH_TASKS_C1', 3000, 400),
   concurrencies: [1, 10, 50],
   httpRounds: num('BENCH_HTTP_ROUNDS', 4, 1),
   httpSeconds: num('BENCH_HTTP_SECONDS', 10, 1),
@@ -58,13 +58,15 @@ export const config = {
   httpConnections: num('BENCH_HTTP_CONNECTIONS', 50, 10),
   bulkBatch: num('BENCH_BULK_BATCH', 500, 100),
   bulkConnections: 10,
-  bulkSeconds: num('BENCH_BULK_SECONDS', 4, 1),
+  bulkSeconds: num('BENCH_BULK_SECONDS', 3, 1),
   latencyRate: 500,
-  latencySeconds: num('BENCH_LATENCY_SECONDS', 6, 1),
+  /** Alternating rounds of the latency run, and seconds of each side in each. */
+  latencyRounds: num('BENCH_LATENCY_ROUNDS', 5, 2),
+  latencySeconds: num('BENCH_LATENCY_SECONDS', 3, 1),
   /** Seconds of the same load each side gets before the latency run, not counted (JIT warm-up). */
   latencyWarmupSeconds: num('BENCH_LATENCY_WARMUP_SECONDS', 2, 0.5),
   delayedTasks: num('BENCH_DELAYED_TASKS', 500, 50),
-  scaleTasks: num('BENCH_SCALE_TASKS', 15_000, 1500),
+  scaleTasks: num('BENCH_SCALE_TASKS', 12_000, 1500),
   scaleWorkers: QUICK ? [1, 2] : [1, 2, 4],
   scaleConcurrency: 50,
 };
@@ -72,8 +74,10 @@ const resultsDir = resolve(process.env.BENCH_RESULTS_DIR ?? join(benchDir, 'resu
 const work = mkdtempSync(join(tmpdir(), 'solar-bench-'));
 const logFile = (name: string) => join(work, `${name}.log`);
 
+const benchStarted = Date.now();
+/** A progress line, with the seconds since the bench started (where a run spends its time). */
 function log(line: string): void {
-  process.stderr.write(`[bench] ${line}\n`);
+  process.stderr.write(`[bench ${Math.round((Date.now() - benchStarted) / 1000)} s] ${line}\n`);
 }
 
 // ---------------------------------------------------------------- processes
@@ -149,11 +153,11 @@ async function usedMemory(): Promise<number> {
 async function fillOurs(n: number): Promise<void> {
   const { queue, connection } = oursQueue(redis.url);
   await queue.waitUntilReady();
-  for (let i = 0; i < n; i += 1000) {
+  await inBatches(n, (from, to) => {
     const items = [];
-    for (let j = i; j < Math.min(n, i + 1000); j++) items.push({ task_name: 'bench_noop', kwargs: { n: j } });
-    await queue.enqueueBulk(items);
-  }
+    for (let j = from; j < to; j++) items.push({ task_name: 'bench_noop', kwargs: { n: j } });
+    return queue.enqueueBulk(items);
+  });
   await queue.close();
   connection.disconnect();
 }
@@ -161,14 +165,31 @@ async function fillOurs(n: number): Promise<void> {
 /** Fills the raw BullMQ queue with `n` jobs. */
 async function fillRaw(n: number): Promise<void> {
   const { queue, connection } = rawQueue(redis.url);
-  for (let i = 0; i < n; i += 1000) {
+  await inBatches(n, (from, to) => {
     const jobs = [];
-    for (let j = i; j < Math.min(n, i + 1000); j++)
-      jobs.push({ name: 'bench_noop', data: { n: j }, opts: RAW_JOB_OPTIONS });
-    await queue.addBulk(jobs);
-  }
+    for (let j = from; j < to; j++) jobs.push({ name: 'bench_noop', data: { n: j }, opts: RAW_JOB_OPTIONS });
+    return queue.addBulk(jobs);
+  });
   await queue.close();
   connection.disconnect();
+}
+
+/**
+ * Runs `add` over 0..n in batches of 1,000, four at a time: while Redis runs
+ * one batch's scripts the next is being built (a 20,000-task fill of ours took
+ * 1.2–1.3 s against 1.7–1.9 s one batch after another). Fills are waited for,
+ * not measured.
+ */
+async function inBatches(n: number, add: (from: number, to: number) => Promise<unknown>): Promise<void> {
+  let from = 0;
+  const lane = async () => {
+    while (from < n) {
+      const start = from;
+      from = Math.min(n, from + 1000);
+      await add(start, from);
+    }
+  };
+  await Promise.all([lane(), lane(), lane(), lane()]);
 }
 
 const fill = (kind: Kind, n: number) => (kind === 'ours' ? fillOurs(n) : fillRaw(n));
@@ -379,32 +400,56 @@ async function collect(
   }
 }
 
+/** The median and the spread (min–max) of each percentile over the rounds, and every round's own. */
+function overRounds(rounds: ReturnType<typeof latencySummary>[]) {
+  const keys = ['p50', 'p75', 'p90', 'p95', 'p99', 'max'] as const;
+  const of = (k: (typeof keys)[number]) => summarize(rounds.map((r) => r[k]));
+  return {
+    samples: rounds.reduce((a, r) => a + r.samples, 0),
+    ...Object.fromEntries(keys.map((k) => [k, of(k).median])),
+    spread: Object.fromEntries(keys.map((k) => [k, [of(k).min, of(k).max]])),
+    rounds: rounds.map(({ p50, p95, p99 }) => ({ p50, p95, p99 })),
+  } as ReturnType<typeof latencySummary> & {
+    spread: Record<(typeof keys)[number], [number, number]>;
+    rounds: { p50: number; p95: number; p99: number }[];
+  };
+}
+
+/**
+ * Latency at a fixed rate, in rounds like every other benchmark: both sides'
+ * worker processes stay up for the whole run (only the side being measured
+ * gets tasks), each first gets the same load uncounted (JIT warm-up), then
+ * rounds alternate which side goes first. Each percentile is the median over
+ * the rounds, with its spread; the pooled samples draw the chart.
+ */
 async function latency(oursApi: Child, oursApiPort: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const out: Record<string, unknown> = {
-    rate: config.latencyRate,
-    seconds: config.latencySeconds,
-    warmup_seconds: config.latencyWarmupSeconds,
+  await ctl.flushall();
+  const workers: Record<Kind, Child> = {
+    ours: child('worker-child.ts', ['ours', redis.url, '10', logFile('latency-ours')]),
+    raw: child('worker-child.ts', ['raw', redis.url, '10', logFile('latency-raw')]),
   };
-  for (const kind of ['ours', 'raw'] as Kind[]) {
-    await ctl.flushall();
-    const w = child('worker-child.ts', [kind, redis.url, '10', logFile(`latency-${kind}`)]);
-    await w.ready;
-    w.send({ type: 'go' });
-    await sleep(500);
-    let errors = 0;
-    let answered: number[] = [];
-    const raw = kind === 'raw' ? rawQueue(redis.url) : undefined;
-    await raw?.queue.waitUntilReady();
-    const fire = (n: number) => {
+  await Promise.all([workers.ours.ready, workers.raw.ready]);
+  for (const w of Object.values(workers)) w.send({ type: 'go' });
+  const raw = rawQueue(redis.url);
+  await raw.queue.waitUntilReady();
+  await sleep(500);
+  // Task numbers run on over the whole run, so the API's arrival stamps match across rounds.
+  let next = 0;
+  const sent: Record<Kind, number> = { ours: 0, raw: 0 };
+  const errors: Record<Kind, number> = { ours: 0, raw: 0 };
+  let answered: Record<Kind, number[]> = { ours: [], raw: [] };
+  const fire: Record<Kind, () => void> = {
+    raw() {
       const t = now();
-      if (raw) {
-        void raw.queue.add('bench_noop', { n, sent_at: t }, RAW_JOB_OPTIONS).then(
-          () => answered.push(now() - t),
-          () => errors++,
-        );
-        return;
-      }
+      void raw.queue.add('bench_noop', { n: next++, sent_at: t }, RAW_JOB_OPTIONS).then(
+        () => answered.raw.push(now() - t),
+        () => errors.raw++,
+      );
+    },
+    ours() {
+      const t = now();
+      const n = next++;
       const body = JSON.stringify({ task_name: 'bench_noop', kwargs: { n, sent_at: t } });
       const req = request(
         {
@@ -421,91 +466,115 @@ async function latency(oursApi: Child, oursApiPort: number) {
           },
         },
         (res) => {
-          if (res.statusCode !== 201) errors++;
+          if (res.statusCode !== 201) errors.ours++;
           res.resume();
-          res.on('end', () => answered.push(now() - t));
+          res.on('end', () => answered.ours.push(now() - t));
         },
       );
-      req.on('error', () => errors++);
+      req.on('error', () => errors.ours++);
       req.end(body);
-    };
-    // A fresh worker process's first second measured its JIT warm-up, not the path: in one probe
-    // its p99 was 83 ms against 14–28 ms in each later second, for ours and raw alike. Run the
-    // same load first, wait for it to drain, and count nothing of it.
-    if (config.latencyWarmupSeconds > 0) {
-      const warm = await atRate(config.latencyRate, config.latencyWarmupSeconds, fire);
-      await collect(w, (x) => x.latency.length >= warm - errors);
-      w.send({ type: 'reset' });
-      await w.next('reset');
-      if (kind === 'ours') {
-        oursApi.send({ type: 'arrivals' });
-        await oursApi.next('arrivals');
-      }
-      errors = 0;
-      answered = [];
-    }
-    // Task numbers restart at 0: the worker's samples and the API's arrivals were cleared.
-    const sent = await atRate(config.latencyRate, config.latencySeconds, fire);
-    if (raw) {
-      await sleep(200);
-      await raw.queue.close();
-      raw.connection.disconnect();
-    }
-    const s = await collect(w, (x) => x.latency.length >= sent - errors);
-    // Ours: from the request's arrival at the API (its headers parsed) to the handler's start, as
-    // the floor is defined; raw: from the add call. From the client's send is kept beside it: it
-    // adds the bench's own HTTP client, which the raw side does not have.
-    let fromArrival = s.latency;
-    if (kind === 'ours') {
-      oursApi.send({ type: 'arrivals' });
-      const { arrivals } = (await oursApi.next('arrivals')) as ChildMessage & { type: 'arrivals' };
-      const arrivedAt = new Map(arrivals);
-      fromArrival = s.starts.flatMap(([n, at]) => {
-        const arrived = arrivedAt.get(n);
-        return arrived === undefined ? [] : [at - arrived];
-      });
-    }
-    const result: Record<string, unknown> = {
-      sent,
-      errors,
-      ...latencySummary(fromArrival),
-      ...(kind === 'ours' ? { from_client_send: latencySummary(s.latency) } : {}),
-      // How long the enqueue call itself took (HTTP answer, or queue.add resolving).
-      enqueue_call: latencySummary(answered),
-    };
-    log(
-      `latency ${kind}: arrival → handler start p50 ${result.p50} ms, p99 ${result.p99} ms (${fromArrival.length}/${sent}); from the send p50 ${latencySummary(s.latency).p50} ms; enqueue call p50 ${latencySummary(answered).p50} ms, p99 ${latencySummary(answered).p99} ms`,
-    );
-    if (kind === 'ours') {
-      // Delayed tasks: due 1–3 s from now; lateness = handler start − due time.
-      const { queue, connection } = oursQueue(redis.url);
-      await queue.waitUntilReady();
-      const items = Array.from({ length: config.delayedTasks }, (_, n) => {
-        const countdown = 1 + (2 * n) / config.delayedTasks;
-        return { task_name: 'bench_noop', kwargs: { n, due_at: Date.now() + countdown * 1000 }, countdown };
-      });
-      for (let i = 0; i < items.length; i += 1000) await queue.enqueueBulk(items.slice(i, i + 1000));
-      const d = await collect(w, (x) => x.lateness.length >= items.length);
-      await queue.close();
-      connection.disconnect();
-      out.delayed = { tasks: items.length, ...latencySummary(d.lateness) };
-      log(
-        `delayed lateness: p50 ${latencySummary(d.lateness).p50} ms, p99 ${latencySummary(d.lateness).p99} ms`,
-      );
-    }
-    out[kind] = result;
-    out[`${kind}Samples`] = fromArrival;
-    await w.stop();
-  }
-  agent.destroy();
-  return out as {
-    rate: number;
-    ours: ReturnType<typeof latencySummary>;
-    raw: ReturnType<typeof latencySummary>;
-    delayed: ReturnType<typeof latencySummary>;
-    oursSamples?: number[];
-    rawSamples?: number[];
+    },
   };
+  /** Runs one side at the rate for `seconds` and waits until its worker has started every task. */
+  const run = async (kind: Kind, seconds: number) => {
+    sent[kind] += await atRate(config.latencyRate, seconds, fire[kind]);
+    return (await collect(
+      workers[kind],
+      (x) => x.latency.length >= sent[kind] - errors[kind],
+    )) as ChildMessage & {
+      type: 'samples';
+    };
+  };
+  const arrivedAt = new Map<number, number>();
+  const takeArrivals = async () => {
+    oursApi.send({ type: 'arrivals' });
+    const { arrivals } = (await oursApi.next('arrivals')) as ChildMessage & { type: 'arrivals' };
+    for (const [n, at] of arrivals) arrivedAt.set(n, at);
+  };
+  // A fresh worker process's first second measured its JIT warm-up, not the path: in one probe
+  // its p99 was 83 ms against 14–28 ms in each later second, for ours and raw alike. Each side
+  // gets the same load first, drained, and nothing of it is counted.
+  if (config.latencyWarmupSeconds > 0) {
+    for (const kind of order(0)) {
+      await run(kind, config.latencyWarmupSeconds);
+      workers[kind].send({ type: 'reset' });
+      await workers[kind].next('reset');
+    }
+    await takeArrivals();
+    arrivedAt.clear();
+    sent.ours = sent.raw = errors.ours = errors.raw = 0;
+    answered = { ours: [], raw: [] };
+  }
+  // Per round, from the arrival (ours: at the API, as the floor is defined; raw: the add call),
+  // and for ours also from the client's send, which adds the bench's own HTTP client.
+  const rounds: Record<Kind, ReturnType<typeof latencySummary>[]> = { ours: [], raw: [] };
+  const fromSendRounds: ReturnType<typeof latencySummary>[] = [];
+  const pooled: Record<Kind, number[]> = { ours: [], raw: [] };
+  const seen: Record<Kind, number> = { ours: 0, raw: 0 };
+  for (let r = 0; r < config.latencyRounds; r++) {
+    for (const kind of order(r)) {
+      const s = await run(kind, config.latencySeconds);
+      const starts = s.starts.slice(seen[kind]);
+      const fromSend = s.latency.slice(seen[kind]);
+      seen[kind] = s.starts.length;
+      let fromArrival = fromSend;
+      if (kind === 'ours') {
+        await takeArrivals();
+        fromArrival = starts.flatMap(([n, at]) => {
+          const arrived = arrivedAt.get(n);
+          return arrived === undefined ? [] : [at - arrived];
+        });
+        fromSendRounds.push(latencySummary(fromSend));
+      }
+      rounds[kind].push(latencySummary(fromArrival));
+      pooled[kind].push(...fromArrival);
+      const l = rounds[kind].at(-1)!;
+      log(`latency ${kind}, round ${r + 1}: p50 ${l.p50} ms, p99 ${l.p99} ms (${l.samples} tasks)`);
+    }
+  }
+  const side = (kind: Kind) => ({
+    sent: sent[kind],
+    errors: errors[kind],
+    ...overRounds(rounds[kind]),
+    pooled: latencySummary(pooled[kind]),
+    ...(kind === 'ours' ? { from_client_send: overRounds(fromSendRounds) } : {}),
+    // How long the enqueue call itself took (HTTP answer, or queue.add resolving), all rounds.
+    enqueue_call: latencySummary(answered[kind]),
+  });
+  const out = {
+    rate: config.latencyRate,
+    rounds: config.latencyRounds,
+    seconds: config.latencySeconds,
+    warmup_seconds: config.latencyWarmupSeconds,
+    ours: side('ours'),
+    raw: side('raw'),
+    delayed: latencySummary([]),
+    oursSamples: pooled.ours,
+    rawSamples: pooled.raw,
+  };
+  for (const kind of ['ours', 'raw'] as Kind[])
+    log(
+      `latency ${kind}: p50 ${out[kind].p50} ms, p99 ${out[kind].p99} ms (median of ${config.latencyRounds} rounds; ${out[kind].spread.p99.join('–')}); enqueue call p50 ${out[kind].enqueue_call.p50} ms`,
+    );
+  await raw.queue.close();
+  raw.connection.disconnect();
+  await workers.raw.stop();
+  // Delayed tasks: due 1–3 s from now; lateness = handler start − due time.
+  const { queue, connection } = oursQueue(redis.url);
+  await queue.waitUntilReady();
+  const items = Array.from({ length: config.delayedTasks }, (_, n) => {
+    const countdown = 1 + (2 * n) / config.delayedTasks;
+    return { task_name: 'bench_noop', kwargs: { n, due_at: Date.now() + countdown * 1000 }, countdown };
+  });
+  for (let i = 0; i < items.length; i += 1000) await queue.enqueueBulk(items.slice(i, i + 1000));
+  const d = await collect(workers.ours, (x) => x.lateness.length >= items.length);
+  await queue.close();
+  connection.disconnect();
+  out.delayed = latencySummary(d.lateness);
+  log(`delayed lateness: p50 ${out.delayed.p50} ms, p99 ${out.delayed.p99} ms`);
+  await workers.ours.stop();
+  agent.destroy();
+  return out;
 }
 
 // ---------------------------------------------------------------- 5. scaling
@@ -597,6 +666,14 @@ async function main() {
   const load = loadavg();
   const apis: Child[] = [];
   try {
+    // Latency first, on a quiet machine, with an API process of its own: right after the
+    // saturation rounds below, both sides' p99 at 500/s ran 2–3 times higher for ~20 s
+    // (ours 30–39 ms, raw 19–21 ms in probes), and an API just driven at saturation with bulk
+    // requests carries a large heap into the run (docs/performance.md).
+    const latencyApi = child('api-child.ts', ['ours', redis.url, logFile('api-latency')], API_NODE_OPTIONS);
+    apis.push(latencyApi);
+    const lat = await latency(latencyApi, (await latencyApi.ready).port!);
+    await latencyApi.stop();
     const worker = await workerThroughput();
     // Ours as deployed, with the API's V8 options; the bare route on Node's defaults.
     const oursApi = child('api-child.ts', ['ours', redis.url, logFile('api')], API_NODE_OPTIONS);
@@ -604,7 +681,6 @@ async function main() {
     apis.push(oursApi, bareApi);
     const ports = { ours: (await oursApi.ready).port!, raw: (await bareApi.ready).port! };
     const http = await httpIngest(ports);
-    const lat = await latency(oursApi, ports.ours);
     const apiRss = memoryOf(oursApi.proc.pid!).peak;
     const bareRss = memoryOf(bareApi.proc.pid!).peak;
     await Promise.all(apis.map((a) => a.stop()));
@@ -748,11 +824,18 @@ function printTable(r: Awaited<ReturnType<typeof JSON.parse>>) {
   ]);
   const l = r.latency;
   rows.push([
-    'arrival → handler start p50/p95/p99 ms, 500/s',
+    `arrival → handler start p50/p95/p99 ms, 500/s (median of ${l.rounds ?? 1} rounds)`,
     `${l.ours.p50} / ${l.ours.p95} / ${l.ours.p99}`,
     `${l.raw.p50} / ${l.raw.p95} / ${l.raw.p99}`,
     '',
   ]);
+  if (l.ours.spread)
+    rows.push([
+      '  p99 over the rounds, min–max ms',
+      l.ours.spread.p99.join('–'),
+      l.raw.spread.p99.join('–'),
+      '',
+    ]);
   if (l.ours.from_client_send)
     rows.push([
       '  from the client send, p50/p95/p99 ms',
