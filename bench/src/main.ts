@@ -64,7 +64,7 @@ export const config = {
   latencyRounds: num('BENCH_LATENCY_ROUNDS', 5, 2),
   latencySeconds: num('BENCH_LATENCY_SECONDS', 3, 1),
   /** Seconds of the same load each side gets before the latency run, not counted (JIT warm-up). */
-  latencyWarmupSeconds: num('BENCH_LATENCY_WARMUP_SECONDS', 2, 0.5),
+  latencyWarmupSeconds: num('BENCH_LATENCY_WARMUP_SECONDS', 4, 0.5),
   delayedTasks: num('BENCH_DELAYED_TASKS', 500, 50),
   scaleTasks: num('BENCH_SCALE_TASKS', 12_000, 1500),
   scaleWorkers: QUICK ? [1, 2] : [1, 2, 4],
