@@ -541,20 +541,10 @@ async function latency(oursApi: Child, oursApiPort: number) {
     // How long the enqueue call itself took (HTTP answer, or queue.add resolving), all rounds.
     enqueue_call: latencySummary(answered[kind]),
   });
-  const out = {
-    rate: config.latencyRate,
-    rounds: config.latencyRounds,
-    seconds: config.latencySeconds,
-    warmup_seconds: config.latencyWarmupSeconds,
-    ours: side('ours'),
-    raw: side('raw'),
-    delayed: latencySummary([]),
-    oursSamples: pooled.ours,
-    rawSamples: pooled.raw,
-  };
+  const sides = { ours: side('ours'), raw: side('raw') };
   for (const kind of ['ours', 'raw'] as Kind[])
     log(
-      `latency ${kind}: p50 ${out[kind].p50} ms, p99 ${out[kind].p99} ms (median of ${config.latencyRounds} rounds; ${out[kind].spread.p99.join('–')}); enqueue call p50 ${out[kind].enqueue_call.p50} ms`,
+      `latency ${kind}: p50 ${sides[kind].p50} ms, p99 ${sides[kind].p99} ms (median of ${config.latencyRounds} rounds; ${sides[kind].spread.p99.join('–')}); enqueue call p50 ${sides[kind].enqueue_call.p50} ms`,
     );
   await raw.queue.close();
   raw.connection.disconnect();
@@ -570,11 +560,20 @@ async function latency(oursApi: Child, oursApiPort: number) {
   const d = await collect(workers.ours, (x) => x.lateness.length >= items.length);
   await queue.close();
   connection.disconnect();
-  out.delayed = latencySummary(d.lateness);
-  log(`delayed lateness: p50 ${out.delayed.p50} ms, p99 ${out.delayed.p99} ms`);
+  const delayed = latencySummary(d.lateness);
+  log(`delayed lateness: p50 ${delayed.p50} ms, p99 ${delayed.p99} ms`);
   await workers.ours.stop();
   agent.destroy();
-  return out;
+  return {
+    rate: config.latencyRate,
+    rounds: config.latencyRounds,
+    seconds: config.latencySeconds,
+    warmup_seconds: config.latencyWarmupSeconds,
+    ...sides,
+    delayed,
+    oursSamples: pooled.ours,
+    rawSamples: pooled.raw,
+  };
 }
 
 // ---------------------------------------------------------------- 5. scaling
