@@ -48,7 +48,7 @@ export const config = {
    * run. Concurrency 1 and 10 (reported, no floor) get fewer.
    */
   rounds: num('BENCH_ROUNDS', 11, 1),
-  roundsOtherConcurrencies: num('BENCH_ROUNDS_OTHER', 3, 1),
+  roundsOtherConcurrencies: num('BENCH_ROUNDS_OTHER', 2, 1),
   workerTasks: num('BENCH_TASKS', 20_000, 1500),
   workerTasksC1: num('BENCH_TASKS_C1', 3000, 400),
   concurrencies: [1, 10, 50],
