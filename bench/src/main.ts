@@ -43,7 +43,7 @@ const num = (name: string, full: number, quick: number) =>
 export const config = {
   /**
    * Rounds of worker throughput at concurrency 50, where the floor is: single drains
-   * move by up to ±30% on these VMs, at random from one drain to the next, and a
+   * move by up to 40% on these VMs, at random from one drain to the next, and a
    * median of seven paired rounds still swung between 0.83 and 0.99 from run to
    * run. Concurrency 1 and 10 (reported, no floor) get fewer.
    */
@@ -214,13 +214,15 @@ async function fill(kind: Kind, n: number): Promise<void> {
 
 /** Every key of the bench's Redis, serialized with its time to live. */
 async function dumpKeys(): Promise<Snapshot> {
-  const keys: string[] = [];
+  // SCAN may return a key twice (when the keyspace is rehashed between calls); RESTORE takes each once.
+  const seen = new Set<string>();
   let cursor = '0';
   do {
     const [next, batch] = await ctl.scan(cursor, 'COUNT', 1000);
     cursor = next;
-    keys.push(...batch);
+    for (const key of batch) seen.add(key);
   } while (cursor !== '0');
+  const keys = [...seen];
   const snapshot: Snapshot = [];
   for (let i = 0; i < keys.length; i += 1000) {
     const pipeline = ctl.pipeline();
@@ -245,6 +247,7 @@ async function restoreKeys(snapshot: Snapshot): Promise<void> {
     for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   });
 }
+
 type Kind = 'ours' | 'raw';
 /** Ours ÷ raw over alternating rounds (see pairedRatio), and each round's own. */
 const ratios = (ours: number[], raw: number[]) => ({
