@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,20 +51,55 @@ describe('pairedRatio', () => {
  * results of the documented shape, with every floor computed. Figures are
  * never asserted: a CI machine's speed says nothing about the code.
  */
+describe('pnpm bench arguments', () => {
+  const bench = (...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@solar-tasks/source', 'src/main.ts', ...args],
+      {
+        cwd: benchDir,
+        env: { ...process.env, BENCH_RESULTS_DIR: out },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+
+  it('--help lists every BENCH_* size with its defaults and runs nothing', () => {
+    const run = bench('--help');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/BENCH_QUICK=1/);
+    expect(run.stdout).toMatch(/BENCH_ROUNDS +11 \/ 1\n/);
+    expect(run.stdout).toMatch(/BENCH_SCALE_TASKS +12000 \/ 1500\n/);
+    expect(existsSync(join(out, 'latest.json'))).toBe(false);
+  });
+
+  it('refuses an unknown argument instead of starting a full run', () => {
+    const run = bench('--rounds', '3');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/unknown argument "--rounds".*BENCH_\*/);
+    expect(existsSync(join(out, 'latest.json'))).toBe(false);
+  });
+});
+
 describe('pnpm bench (quick smoke run)', () => {
-  it('writes latest.json with every benchmark, the floors and the charts', () => {
+  it('writes latest.json with every benchmark, the floors and the charts, and leaves no log files behind', () => {
+    // Its own temporary directory, to see what the run leaves there (a full run logs ~150 MB).
+    const tmp = mkdtempSync(join(tmpdir(), 'solar-bench-tmp-'));
     const run = spawnSync(
       process.execPath,
       ['--import', 'tsx', '--conditions=@solar-tasks/source', 'src/main.ts'],
       {
         cwd: benchDir,
-        env: { ...process.env, BENCH_QUICK: '1', BENCH_RESULTS_DIR: out },
+        env: { ...process.env, BENCH_QUICK: '1', BENCH_RESULTS_DIR: out, TMPDIR: tmp },
         encoding: 'utf8',
         timeout: 220_000,
       },
     );
+    const left = readdirSync(tmp).filter((name) => name.startsWith('solar-bench-'));
+    rmSync(tmp, { recursive: true, force: true });
     expect(run.status, run.stderr.slice(-2000)).toBe(0);
     expect(run.stdout).toMatch(/floors:/);
+    expect(left).toEqual([]);
     const r = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
     expect(r.quick).toBe(true);
     expect(Object.keys(r.machine)).toEqual(expect.arrayContaining(['cpu', 'cores']));

@@ -3,7 +3,7 @@
 // bench/results/latest.json and SVG charts, prints a table. BENCH_QUICK=1 is
 // a short smoke run (CI); see docs/performance.md for the method.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -36,8 +36,12 @@ import { oursQueue, oursWorker, rawQueue, rawWorker } from './workers.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const benchDir = resolve(here, '..');
 const QUICK = process.env.BENCH_QUICK === '1';
-const num = (name: string, full: number, quick: number) =>
-  process.env[name] ? Number(process.env[name]) : QUICK ? quick : full;
+/** Every size a `BENCH_*` variable sets, with its defaults (listed by `pnpm bench --help`). */
+const sizes: { name: string; full: number; quick: number }[] = [];
+const num = (name: string, full: number, quick: number) => {
+  sizes.push({ name, full, quick });
+  return process.env[name] ? Number(process.env[name]) : QUICK ? quick : full;
+};
 
 /** Sizes of the run: the full bench, or the quick smoke (BENCH_QUICK=1). */
 export const config = {
@@ -72,8 +76,17 @@ export const config = {
   scaleConcurrency: 50,
 };
 const resultsDir = resolve(process.env.BENCH_RESULTS_DIR ?? join(benchDir, 'results'));
-const work = mkdtempSync(join(tmpdir(), 'solar-bench-'));
-const logFile = (name: string) => join(work, `${name}.log`);
+/**
+ * The run's log files (each process logs as deployed, at info: ~150 MB in a
+ * full run), made on first use and removed when the run has finished, unless
+ * BENCH_KEEP_LOGS=1 (a failed run keeps them).
+ */
+let work: string | undefined;
+function logFile(name: string): string {
+  if (work === undefined) work = mkdtempSync(join(tmpdir(), 'solar-bench-'));
+  return join(work, `${name}.log`);
+}
+const KEEP_LOGS = process.env.BENCH_KEEP_LOGS === '1';
 
 const benchStarted = Date.now();
 /** A progress line, with the seconds since the bench started (where a run spends its time). */
@@ -719,6 +732,7 @@ async function main() {
   log(`redis-server ${redisVersion} on ${redis.url}; ${QUICK ? 'quick smoke run' : 'full run'}`);
   const load = loadavg();
   const apis: Child[] = [];
+  let finished = false;
   try {
     // Latency first, on a quiet machine, with an API process of its own: right after the
     // saturation rounds below, both sides' p99 at 500/s ran 2–3 times higher for ~20 s
@@ -787,10 +801,16 @@ async function main() {
     writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeCharts(results);
     printTable(results);
+    finished = true;
   } finally {
     await Promise.all(apis.map((a) => a.stop().catch(() => {})));
     ctl.disconnect();
     await redis.stop({ removeData: true });
+    // A failed run keeps its logs: they say what went wrong.
+    if (work !== undefined) {
+      if (KEEP_LOGS || !finished) log(`logs kept in ${work}`);
+      else rmSync(work, { recursive: true, force: true });
+    }
   }
 }
 
@@ -922,7 +942,34 @@ function printTable(r: Awaited<ReturnType<typeof JSON.parse>>) {
   process.stdout.write(`\n${r.command}: ${r.duration_s} s; written to ${join(resultsDir, 'latest.json')}\n`);
 }
 
-if (process.env.BENCH_CHARTS_ONLY === '1') {
+/** What `pnpm bench --help` prints: the run's switches and every size with its defaults. */
+function usage(): string {
+  const width = Math.max(...sizes.map((v) => v.name.length));
+  return [
+    'pnpm bench: our worker and API side by side with raw BullMQ, on a redis-server of its own',
+    '(method: docs/performance.md). No arguments; environment variables:',
+    '',
+    '  BENCH_QUICK=1          a smoke run (under a minute; CI runs it as a test)',
+    '  BENCH_RESULTS_DIR=DIR  where latest.json and the charts go (default bench/results)',
+    '  BENCH_CHARTS_ONLY=1    redraw the charts from DIR/latest.json, run nothing',
+    "  BENCH_KEEP_LOGS=1      keep the processes' log files (removed after a finished run otherwise)",
+    '',
+    `  sizes (full run / BENCH_QUICK=1):`,
+    ...sizes.map((v) => `  ${v.name.padEnd(width)}  ${v.full} / ${v.quick}`),
+    '',
+  ].join('\n');
+}
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(usage());
+} else if (args.length > 0) {
+  // Not silently ignored: a full run takes minutes, and its sizes come from the environment.
+  process.stderr.write(
+    `pnpm bench: unknown argument "${args[0]}"; sizes are BENCH_* variables (pnpm bench --help)\n`,
+  );
+  process.exitCode = 2;
+} else if (process.env.BENCH_CHARTS_ONLY === '1') {
   writeCharts(JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')) as Results);
 } else {
   await main();
