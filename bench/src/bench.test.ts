@@ -51,21 +51,18 @@ describe('pairedRatio', () => {
  * results of the documented shape, with every floor computed. Figures are
  * never asserted: a CI machine's speed says nothing about the code.
  */
-describe('pnpm bench arguments', () => {
-  const bench = (...args: string[]) =>
-    spawnSync(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@solar-tasks/source', 'src/main.ts', ...args],
-      {
-        cwd: benchDir,
-        env: { ...process.env, BENCH_RESULTS_DIR: out },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+/** Runs `pnpm bench`'s entry point with `args`, its results into `out`. */
+function bench(args: string[], env: Record<string, string> = {}, timeout = 60_000) {
+  return spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@solar-tasks/source', 'src/main.ts', ...args],
+    { cwd: benchDir, env: { ...process.env, BENCH_RESULTS_DIR: out, ...env }, encoding: 'utf8', timeout },
+  );
+}
 
+describe('pnpm bench arguments', () => {
   it('--help lists every BENCH_* size with its defaults and runs nothing', () => {
-    const run = bench('--help');
+    const run = bench(['--help']);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/BENCH_QUICK=1/);
     expect(run.stdout).toMatch(/BENCH_ROUNDS +11 \/ 1\n/);
@@ -74,7 +71,7 @@ describe('pnpm bench arguments', () => {
   });
 
   it('refuses an unknown argument instead of starting a full run', () => {
-    const run = bench('--rounds', '3');
+    const run = bench(['--rounds', '3']);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/unknown argument "--rounds".*BENCH_\*/);
     expect(existsSync(join(out, 'latest.json'))).toBe(false);
@@ -85,16 +82,7 @@ describe('pnpm bench (quick smoke run)', () => {
   it('writes latest.json with every benchmark, the floors and the charts, and leaves no log files behind', () => {
     // Its own temporary directory, to see what the run leaves there (a full run logs ~150 MB).
     const tmp = mkdtempSync(join(tmpdir(), 'solar-bench-tmp-'));
-    const run = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@solar-tasks/source', 'src/main.ts'],
-      {
-        cwd: benchDir,
-        env: { ...process.env, BENCH_QUICK: '1', BENCH_RESULTS_DIR: out, TMPDIR: tmp },
-        encoding: 'utf8',
-        timeout: 220_000,
-      },
-    );
+    const run = bench([], { BENCH_QUICK: '1', TMPDIR: tmp }, 220_000);
     const left = readdirSync(tmp).filter((name) => name.startsWith('solar-bench-'));
     rmSync(tmp, { recursive: true, force: true });
     expect(run.status, run.stderr.slice(-2000)).toBe(0);

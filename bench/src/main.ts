@@ -471,11 +471,11 @@ async function collect(
 /** The median and the spread (min–max) of each percentile over the rounds, and every round's own. */
 function overRounds(rounds: ReturnType<typeof latencySummary>[]) {
   const keys = ['p50', 'p75', 'p90', 'p95', 'p99', 'max'] as const;
-  const of = (k: (typeof keys)[number]) => summarize(rounds.map((r) => r[k]));
+  const of = keys.map((k) => [k, summarize(rounds.map((r) => r[k]))] as const);
   return {
     samples: rounds.reduce((a, r) => a + r.samples, 0),
-    ...Object.fromEntries(keys.map((k) => [k, of(k).median])),
-    spread: Object.fromEntries(keys.map((k) => [k, [of(k).min, of(k).max]])),
+    ...Object.fromEntries(of.map(([k, s]) => [k, s.median])),
+    spread: Object.fromEntries(of.map(([k, s]) => [k, [s.min, s.max]])),
     rounds: rounds.map(({ p50, p95, p99 }) => ({ p50, p95, p99 })),
   } as ReturnType<typeof latencySummary> & {
     spread: Record<(typeof keys)[number], [number, number]>;
@@ -624,7 +624,7 @@ async function latency(oursApi: Child, oursApiPort: number) {
     const countdown = 1 + (2 * n) / config.delayedTasks;
     return { task_name: 'bench_noop', kwargs: { n, due_at: Date.now() + countdown * 1000 }, countdown };
   });
-  for (let i = 0; i < items.length; i += 1000) await queue.enqueueBulk(items.slice(i, i + 1000));
+  await inBatches(items.length, (from, to) => queue.enqueueBulk(items.slice(from, to)));
   const d = await collect(workers.ours, (x) => x.lateness.length >= items.length);
   await queue.close();
   connection.disconnect();
@@ -898,18 +898,17 @@ function printTable(r: Awaited<ReturnType<typeof JSON.parse>>) {
   ]);
   const l = r.latency;
   rows.push([
-    `arrival → handler start p50/p95/p99 ms, 500/s (median of ${l.rounds ?? 1} rounds)`,
+    `arrival → handler start p50/p95/p99 ms, 500/s (median of ${l.rounds} rounds)`,
     `${l.ours.p50} / ${l.ours.p95} / ${l.ours.p99}`,
     `${l.raw.p50} / ${l.raw.p95} / ${l.raw.p99}`,
     '',
   ]);
-  if (l.ours.spread)
-    rows.push([
-      '  p99 over the rounds, min–max ms',
-      l.ours.spread.p99.join('–'),
-      l.raw.spread.p99.join('–'),
-      '',
-    ]);
+  rows.push([
+    '  p99 over the rounds, min–max ms',
+    l.ours.spread.p99.join('–'),
+    l.raw.spread.p99.join('–'),
+    '',
+  ]);
   if (l.ours.from_client_send)
     rows.push([
       '  from the client send, p50/p95/p99 ms',
