@@ -207,58 +207,14 @@ async function inBatches(n: number, add: (from: number, to: number) => Promise<u
 }
 
 /**
- * Each side's queue as a fill leaves it, serialized (`DUMP`), by side and task
- * count: the first fill of each enqueues its tasks, every later one restores
- * these bytes (`RESTORE`, ~0.25 s for 20,000 tasks against ~1.25 s of
- * enqueueing on the 14th pass's VM), leaving Redis in the same state. The time
- * saved buys more rounds (docs/performance.md).
+ * Fills a flushed Redis with `n` tasks of one side, through its own enqueue,
+ * every time. The 14th pass restored later fills from the first one's keys
+ * (`DUMP`/`RESTORE`, to buy rounds); on the 15th pass's VM that favoured raw:
+ * raw's drains ran ~3% faster from restored keys, ours' not at all
+ * (docs/performance.md).
  */
-const filled = new Map<string, Snapshot>();
-type Snapshot = [key: string, pttl: number, value: Buffer][];
-
-/** Fills a flushed Redis with `n` tasks of one side, as its enqueue made them. */
-async function fill(kind: Kind, n: number): Promise<void> {
-  const id = `${kind}:${n}`;
-  const snapshot = filled.get(id);
-  if (snapshot) return restoreKeys(snapshot);
-  await (kind === 'ours' ? fillOurs(n) : fillRaw(n));
-  filled.set(id, await dumpKeys());
-}
-
-/** Every key of the bench's Redis, serialized with its time to live. */
-async function dumpKeys(): Promise<Snapshot> {
-  // SCAN may return a key twice (when the keyspace is rehashed between calls); RESTORE takes each once.
-  const seen = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, batch] = await ctl.scan(cursor, 'COUNT', 1000);
-    cursor = next;
-    for (const key of batch) seen.add(key);
-  } while (cursor !== '0');
-  const keys = [...seen];
-  const snapshot: Snapshot = [];
-  for (let i = 0; i < keys.length; i += 1000) {
-    const pipeline = ctl.pipeline();
-    for (const key of keys.slice(i, i + 1000)) pipeline.pttl(key).dumpBuffer(key);
-    const replies = (await pipeline.exec()) ?? [];
-    for (let j = 0; j < replies.length; j += 2) {
-      const [ttlError, pttl] = replies[j]!;
-      const [dumpError, value] = replies[j + 1]!;
-      if (ttlError || dumpError) throw ttlError ?? dumpError;
-      // A key gone between SCAN and DUMP (none should expire during a fill) is left out.
-      if (value) snapshot.push([keys[i + j / 2]!, Math.max(0, pttl as number), value as Buffer]);
-    }
-  }
-  return snapshot;
-}
-
-/** Restores a {@link dumpKeys} snapshot into a flushed Redis, in batches of 1,000 keys, four at a time. */
-async function restoreKeys(snapshot: Snapshot): Promise<void> {
-  await inBatches(snapshot.length, async (from, to) => {
-    const pipeline = ctl.pipeline();
-    for (const [key, pttl, value] of snapshot.slice(from, to)) pipeline.restore(key, pttl, value);
-    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
-  });
+function fill(kind: Kind, n: number): Promise<void> {
+  return kind === 'ours' ? fillOurs(n) : fillRaw(n);
 }
 
 type Kind = 'ours' | 'raw';
