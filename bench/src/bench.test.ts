@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pairedRatio, roundRatios } from './common.js';
+import { cpuMeter, medianCpu, pairedRatio, roundRatios } from './common.js';
 
 const benchDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = mkdtempSync(join(tmpdir(), 'solar-bench-smoke-'));
@@ -43,6 +43,28 @@ describe('pairedRatio', () => {
     expect(pairedRatio([1, 4], [2, 5])).toBe(0.632); // √(0.5 × 0.8)
     expect(pairedRatio([3], [4])).toBe(0.75);
     expect(pairedRatio([], [])).toBe(0);
+  });
+});
+
+describe('cpuMeter', () => {
+  it('gives CPU µs per unit of work, for this process and for others by pid (from /proc)', () => {
+    // This process measured both ways: process.cpuUsage() and /proc/<pid>/stat (10 ms ticks).
+    const meter = cpuMeter('self', { proc: process.pid });
+    const end = performance.now() + 300;
+    let spin = 0;
+    while (performance.now() < end) spin++;
+    const perUnit = meter(1000);
+    expect(spin).toBeGreaterThan(0);
+    expect(Object.keys(perUnit)).toEqual(['self', 'proc']);
+    expect(perUnit.self).toBeGreaterThanOrEqual(250); // ≥ 250 ms of busy CPU over 1,000 units
+    expect(Math.abs(perUnit.proc! - perUnit.self!)).toBeLessThanOrEqual(0.15 * perUnit.self!);
+    expect(
+      medianCpu([
+        { a: 1, b: 9 },
+        { a: 3, b: 7 },
+        { a: 2, b: 8 },
+      ]),
+    ).toEqual({ a: 2, b: 8 });
   });
 });
 
@@ -103,7 +125,19 @@ describe('pnpm bench (quick smoke run)', () => {
       for (const [i, r] of (p.round_ratios as number[]).entries()) expect(r).toBeCloseTo(perRound[i]!, 2);
       expect(p.ratio).toBeGreaterThanOrEqual(Math.min(...perRound) - 0.01);
       expect(p.ratio).toBeLessThanOrEqual(Math.max(...perRound) + 0.01);
+      // Where the CPU went: the in-process worker's share is never nothing; Redis's may read 0 on a
+      // short drain (its CPU is read in 10 ms ticks).
+      for (const side of [p.cpu_us_per_task.ours, p.cpu_us_per_task.raw]) {
+        expect(side.worker).toBeGreaterThan(0);
+        expect(side.redis).toBeGreaterThanOrEqual(0);
+      }
     }
+    for (const side of [r.http_ingest.cpu_us_per_request.ours, r.http_ingest.cpu_us_per_request.bare]) {
+      expect(side.api).toBeGreaterThan(0);
+      expect(side.client).toBeGreaterThan(0);
+      expect(side.redis).toBeGreaterThanOrEqual(0);
+    }
+    expect(Object.keys(r.bulk_ingest.cpu_us_per_task.ours)).toEqual(['client', 'api', 'redis']);
     for (const section of [r.http_ingest, r.bulk_ingest]) {
       expect(section.ours.requestsPerSecond.median).toBeGreaterThan(0);
       expect(section.ours.errors).toBe(0);

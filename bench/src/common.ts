@@ -136,6 +136,35 @@ export function cpuSecondsOf(pid: number): number {
   }
 }
 
+/**
+ * CPU spent over a span of work, in µs per unit (task or request), by the
+ * processes that share the machine's cores: this one (the bench process, named
+ * `self`: the in-process worker, or autocannon) and others by pid (an API
+ * child, Redis). Ratios say how much slower ours is; these say where the time
+ * went and which process was saturated (µs per unit × units per second ≈ the
+ * share of a core it kept busy).
+ */
+export function cpuMeter(
+  self: string,
+  pids: Record<string, number>,
+): (units: number) => Record<string, number> {
+  const self0 = process.cpuUsage();
+  const others0 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)]));
+  return (units) => {
+    const own = process.cpuUsage(self0);
+    const out: Record<string, number> = { [self]: round((own.user + own.system) / units, 1) };
+    for (const [name, pid] of Object.entries(pids))
+      out[name] = round(((cpuSecondsOf(pid) - others0[name]!) * 1e6) / units, 1);
+    return out;
+  };
+}
+
+/** Each field's median over runs of {@link cpuMeter}. */
+export function medianCpu(runs: readonly Record<string, number>[]): Record<string, number> {
+  const names = Object.keys(runs[0] ?? {});
+  return Object.fromEntries(names.map((name) => [name, summarize(runs.map((r) => r[name]!)).median]));
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

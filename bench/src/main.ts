@@ -16,8 +16,10 @@ import { Redis } from 'ioredis';
 import {
   API_KEY,
   type ChildMessage,
+  cpuMeter,
   cpuSecondsOf,
   latencySummary,
+  medianCpu,
   memoryOf,
   now,
   PREFIX,
@@ -238,6 +240,8 @@ interface WorkerPoint {
   /** Each round's own ours ÷ raw. */
   round_ratios: number[];
   ratio_of_medians: number;
+  /** CPU µs per task over a drain (medians over the rounds): the bench process (the worker runs in it) and Redis. */
+  cpu_us_per_task: Record<Kind, Record<string, number>>;
 }
 
 async function workerThroughput(): Promise<{
@@ -249,6 +253,7 @@ async function workerThroughput(): Promise<{
   for (const concurrency of config.concurrencies) {
     const tasks = concurrency === 1 ? config.workerTasksC1 : config.workerTasks;
     const runs: Record<Kind, number[]> = { ours: [], raw: [] };
+    const cpu: Record<Kind, Record<string, number>[]> = { ours: [], raw: [] };
     const rounds = concurrency === 50 ? config.rounds : config.roundsOtherConcurrencies;
     for (let r = 0; r < rounds; r++) {
       for (const kind of order(r)) {
@@ -259,14 +264,19 @@ async function workerThroughput(): Promise<{
           kind === 'ours'
             ? oursWorker(redis.url, concurrency, logFile('worker-inproc'))
             : rawWorker(redis.url, concurrency);
+        const meter = cpuMeter('worker', { redis: redis.process.pid! });
         const t0 = now();
         await w.start();
         await until(`${kind} drains ${tasks}`, () => w.completed >= tasks);
         const seconds = (now() - t0) / 1000;
+        cpu[kind].push(meter(tasks));
         await w.close();
         runs[kind].push(tasks / seconds);
         if (concurrency === 50) bytes[kind].push(((await usedMemory()) - before) / tasks);
-        log(`worker c=${concurrency} ${kind}: ${Math.round(tasks / seconds)} tasks/s`);
+        const c = cpu[kind].at(-1)!;
+        log(
+          `worker c=${concurrency} ${kind}: ${Math.round(tasks / seconds)} tasks/s (CPU µs per task: worker ${c.worker}, Redis ${c.redis})`,
+        );
       }
     }
     const ours = summarize(runs.ours);
@@ -278,6 +288,7 @@ async function workerThroughput(): Promise<{
       raw,
       ...ratios(runs.ours, runs.raw),
       ratio_of_medians: round(ours.median / raw.median),
+      cpu_us_per_task: { ours: medianCpu(cpu.ours), raw: medianCpu(cpu.raw) },
     });
   }
   const med = (xs: number[]) => summarize(xs).median;
@@ -303,6 +314,7 @@ async function cannon(port: number, path: string, body: string, connections: num
     body,
   });
   return {
+    requests: result.requests.total,
     rps: result.requests.total / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -310,13 +322,17 @@ async function cannon(port: number, path: string, body: string, connections: num
   };
 }
 
-async function httpIngest(apis: Record<Kind, number>) {
+async function httpIngest(apis: Record<Kind, number>, pids: Record<Kind, number>) {
   const single = JSON.stringify({ task_name: 'bench_noop', kwargs: { n: 1 } });
   const bulk = JSON.stringify({
     tasks: Array.from({ length: config.bulkBatch }, (_, n) => ({ task_name: 'bench_noop', kwargs: { n } })),
   });
   const singleRuns: Record<Kind, Awaited<ReturnType<typeof cannon>>[]> = { ours: [], raw: [] };
   const bulkRuns: Record<Kind, Awaited<ReturnType<typeof cannon>>[]> = { ours: [], raw: [] };
+  const singleCpu: Record<Kind, Record<string, number>[]> = { ours: [], raw: [] };
+  const bulkCpu: Record<Kind, Record<string, number>[]> = { ours: [], raw: [] };
+  // autocannon runs in this process: its share is the client's.
+  const meter = (kind: Kind) => cpuMeter('client', { api: pids[kind], redis: redis.process.pid! });
   // Both servers start cold; ours has more code for V8 to compile, so a cold first round measured
   // the JIT as much as the path. Warm both the same way first, and count nothing of it.
   if (config.httpWarmupSeconds > 0) {
@@ -335,6 +351,7 @@ async function httpIngest(apis: Record<Kind, number>) {
   for (let r = 0; r < config.httpRounds; r++) {
     for (const kind of order(r)) {
       await ctl.flushall();
+      const m = meter(kind);
       const res = await cannon(
         apis[kind],
         '/api/tasks/enqueue/',
@@ -342,11 +359,16 @@ async function httpIngest(apis: Record<Kind, number>) {
         config.httpConnections,
         config.httpSeconds,
       );
+      const c = m(res.requests);
       singleRuns[kind].push(res);
-      log(`http ${kind}: ${Math.round(res.rps)} req/s, p99 ${res.p99} ms, errors ${res.errors}`);
+      singleCpu[kind].push(c);
+      log(
+        `http ${kind}: ${Math.round(res.rps)} req/s, p99 ${res.p99} ms, errors ${res.errors} (CPU µs per request: API ${c.api}, Redis ${c.redis}, client ${c.client})`,
+      );
     }
     for (const kind of order(r)) {
       await ctl.flushall();
+      const m = meter(kind);
       const res = await cannon(
         apis[kind],
         '/api/tasks/enqueue-bulk/',
@@ -355,6 +377,7 @@ async function httpIngest(apis: Record<Kind, number>) {
         config.bulkSeconds,
       );
       bulkRuns[kind].push(res);
+      bulkCpu[kind].push(m(res.requests * config.bulkBatch));
       log(`bulk ${kind}: ${Math.round(res.rps * config.bulkBatch)} tasks/s, errors ${res.errors}`);
     }
   }
@@ -380,6 +403,8 @@ async function httpIngest(apis: Record<Kind, number>) {
         singleRuns.raw.map((x) => x.rps),
       ),
       ratio_of_medians: round(ingest.ours.requestsPerSecond.median / ingest.bare.requestsPerSecond.median),
+      /** CPU µs per request (medians over the rounds): the API process, Redis, and autocannon (the client). */
+      cpu_us_per_request: { ours: medianCpu(singleCpu.ours), bare: medianCpu(singleCpu.raw) },
     },
     bulk: {
       batch: config.bulkBatch,
@@ -394,6 +419,8 @@ async function httpIngest(apis: Record<Kind, number>) {
       ratio_of_medians: round(
         bulkSides.ours.requestsPerSecond.median / bulkSides.raw.requestsPerSecond.median,
       ),
+      /** CPU µs per task enqueued, as for single enqueues. */
+      cpu_us_per_task: { ours: medianCpu(bulkCpu.ours), raw: medianCpu(bulkCpu.raw) },
     },
   };
 }
@@ -704,7 +731,7 @@ async function main() {
     const bareApi = child('api-child.ts', ['bare', redis.url, logFile('api-bare')]);
     apis.push(oursApi, bareApi);
     const ports = { ours: (await oursApi.ready).port!, raw: (await bareApi.ready).port! };
-    const http = await httpIngest(ports);
+    const http = await httpIngest(ports, { ours: oursApi.proc.pid!, raw: bareApi.proc.pid! });
     const apiRss = memoryOf(oursApi.proc.pid!).peak;
     const bareRss = memoryOf(bareApi.proc.pid!).peak;
     await Promise.all(apis.map((a) => a.stop()));
@@ -831,19 +858,34 @@ export function writeCharts(r: Results) {
 
 function printTable(r: Awaited<ReturnType<typeof JSON.parse>>) {
   const rows: string[][] = [['benchmark', 'Solar Tasks', 'raw / bare', 'ratio']];
-  for (const p of r.worker_throughput as WorkerPoint[])
+  const cpuCell = (c: Record<string, number>, names: string[]) => names.map((n) => c[n]).join(' / ');
+  for (const p of r.worker_throughput as WorkerPoint[]) {
     rows.push([
       `worker tasks/s, concurrency ${p.concurrency}`,
       `${Math.round(p.ours.median)} (${Math.round(p.ours.min)}–${Math.round(p.ours.max)})`,
       `${Math.round(p.raw.median)} (${Math.round(p.raw.min)}–${Math.round(p.raw.max)})`,
       String(p.ratio),
     ]);
+    if (p.concurrency === 50)
+      rows.push([
+        '  CPU µs per task: worker / Redis',
+        cpuCell(p.cpu_us_per_task.ours, ['worker', 'redis']),
+        cpuCell(p.cpu_us_per_task.raw, ['worker', 'redis']),
+        '',
+      ]);
+  }
   const h = r.http_ingest;
   rows.push([
     `HTTP enqueue req/s (${h.connections} conn)`,
     `${Math.round(h.ours.requestsPerSecond.median)} p99 ${h.ours.p99Ms} ms`,
     `${Math.round(h.bare.requestsPerSecond.median)} p99 ${h.bare.p99Ms} ms`,
     String(h.ratio),
+  ]);
+  rows.push([
+    '  CPU µs per request: API / Redis / client',
+    cpuCell(h.cpu_us_per_request.ours, ['api', 'redis', 'client']),
+    cpuCell(h.cpu_us_per_request.bare, ['api', 'redis', 'client']),
+    '',
   ]);
   const b = r.bulk_ingest;
   rows.push([
