@@ -212,7 +212,7 @@ async function inBatches(n: number, add: (from: number, to: number) => Promise<u
  * Fills a flushed Redis with `n` tasks of one side, through its own enqueue,
  * every time. The 14th pass restored later fills from the first one's keys
  * (`DUMP`/`RESTORE`, to buy rounds); on the 15th pass's VM that favoured raw:
- * raw's drains ran ~3% faster from restored keys, ours' not at all
+ * raw's drains ran 3–7% faster from restored keys, ours' not
  * (docs/performance.md).
  */
 function fill(kind: Kind, n: number): Promise<void> {
@@ -269,11 +269,11 @@ async function workerThroughput(): Promise<{
         await w.start();
         await until(`${kind} drains ${tasks}`, () => w.completed >= tasks);
         const seconds = (now() - t0) / 1000;
-        cpu[kind].push(meter(tasks));
+        const c = meter(tasks);
+        cpu[kind].push(c);
         await w.close();
         runs[kind].push(tasks / seconds);
         if (concurrency === 50) bytes[kind].push(((await usedMemory()) - before) / tasks);
-        const c = cpu[kind].at(-1)!;
         log(
           `worker c=${concurrency} ${kind}: ${Math.round(tasks / seconds)} tasks/s (CPU µs per task: worker ${c.worker}, Redis ${c.redis})`,
         );
