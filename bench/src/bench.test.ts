@@ -68,11 +68,6 @@ describe('cpuMeter', () => {
   });
 });
 
-/**
- * A smoke run of the bench (BENCH_QUICK=1): it runs end to end and writes
- * results of the documented shape, with every floor computed. Figures are
- * never asserted: a CI machine's speed says nothing about the code.
- */
 /** Runs `pnpm bench`'s entry point with `args`, its results into `out`. */
 function bench(args: string[], env: Record<string, string> = {}, timeout = 60_000) {
   return spawnSync(
@@ -100,6 +95,11 @@ describe('pnpm bench arguments', () => {
   });
 });
 
+/**
+ * A smoke run of the bench (BENCH_QUICK=1): it runs end to end and writes
+ * results of the documented shape, with every floor computed. Figures are
+ * never asserted: a CI machine's speed says nothing about the code.
+ */
 describe('pnpm bench (quick smoke run)', () => {
   it('writes latest.json with every benchmark, the floors and the charts, and leaves no log files behind', () => {
     // Its own temporary directory, to see what the run leaves there (a full run logs ~150 MB).

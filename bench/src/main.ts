@@ -327,10 +327,10 @@ async function httpIngest(apis: Record<Kind, number>, pids: Record<Kind, number>
   const bulk = JSON.stringify({
     tasks: Array.from({ length: config.bulkBatch }, (_, n) => ({ task_name: 'bench_noop', kwargs: { n } })),
   });
-  const singleRuns: Record<Kind, Awaited<ReturnType<typeof cannon>>[]> = { ours: [], raw: [] };
-  const bulkRuns: Record<Kind, Awaited<ReturnType<typeof cannon>>[]> = { ours: [], raw: [] };
-  const singleCpu: Record<Kind, Record<string, number>[]> = { ours: [], raw: [] };
-  const bulkCpu: Record<Kind, Record<string, number>[]> = { ours: [], raw: [] };
+  /** A run's figures, with the CPU its processes spent per request (single) or per task (bulk). */
+  type Run = Awaited<ReturnType<typeof cannon>> & { cpu: Record<string, number> };
+  const singleRuns: Record<Kind, Run[]> = { ours: [], raw: [] };
+  const bulkRuns: Record<Kind, Run[]> = { ours: [], raw: [] };
   // autocannon runs in this process: its share is the client's.
   const meter = (kind: Kind) => cpuMeter('client', { api: pids[kind], redis: redis.process.pid! });
   // Both servers start cold; ours has more code for V8 to compile, so a cold first round measured
@@ -360,8 +360,7 @@ async function httpIngest(apis: Record<Kind, number>, pids: Record<Kind, number>
         config.httpSeconds,
       );
       const c = m(res.requests);
-      singleRuns[kind].push(res);
-      singleCpu[kind].push(c);
+      singleRuns[kind].push({ ...res, cpu: c });
       log(
         `http ${kind}: ${Math.round(res.rps)} req/s, p99 ${res.p99} ms, errors ${res.errors} (CPU µs per request: API ${c.api}, Redis ${c.redis}, client ${c.client})`,
       );
@@ -376,18 +375,18 @@ async function httpIngest(apis: Record<Kind, number>, pids: Record<Kind, number>
         config.bulkConnections,
         config.bulkSeconds,
       );
-      bulkRuns[kind].push(res);
-      bulkCpu[kind].push(m(res.requests * config.bulkBatch));
+      bulkRuns[kind].push({ ...res, cpu: m(res.requests * config.bulkBatch) });
       log(`bulk ${kind}: ${Math.round(res.rps * config.bulkBatch)} tasks/s, errors ${res.errors}`);
     }
   }
   await ctl.flushall();
-  const side = (runs: Awaited<ReturnType<typeof cannon>>[], scale = 1): HttpSide => ({
+  const side = (runs: Run[], scale = 1): HttpSide => ({
     requestsPerSecond: summarize(runs.map((x) => x.rps * scale)),
     p50Ms: summarize(runs.map((x) => x.p50)).median,
     p99Ms: summarize(runs.map((x) => x.p99)).median,
     errors: runs.reduce((a, x) => a + x.errors, 0),
   });
+  const cpuOf = (runs: Run[]) => medianCpu(runs.map((x) => x.cpu));
   const ingest = { ours: side(singleRuns.ours), bare: side(singleRuns.raw) };
   const bulkSides = {
     ours: side(bulkRuns.ours, config.bulkBatch),
@@ -404,7 +403,7 @@ async function httpIngest(apis: Record<Kind, number>, pids: Record<Kind, number>
       ),
       ratio_of_medians: round(ingest.ours.requestsPerSecond.median / ingest.bare.requestsPerSecond.median),
       /** CPU µs per request (medians over the rounds): the API process, Redis, and autocannon (the client). */
-      cpu_us_per_request: { ours: medianCpu(singleCpu.ours), bare: medianCpu(singleCpu.raw) },
+      cpu_us_per_request: { ours: cpuOf(singleRuns.ours), bare: cpuOf(singleRuns.raw) },
     },
     bulk: {
       batch: config.bulkBatch,
@@ -420,7 +419,7 @@ async function httpIngest(apis: Record<Kind, number>, pids: Record<Kind, number>
         bulkSides.ours.requestsPerSecond.median / bulkSides.raw.requestsPerSecond.median,
       ),
       /** CPU µs per task enqueued, as for single enqueues. */
-      cpu_us_per_task: { ours: medianCpu(bulkCpu.ours), raw: medianCpu(bulkCpu.raw) },
+      cpu_us_per_task: { ours: cpuOf(bulkRuns.ours), raw: cpuOf(bulkRuns.raw) },
     },
   };
 }
