@@ -74,6 +74,8 @@ export const config = {
   latencyWarmupSeconds: num('BENCH_LATENCY_WARMUP_SECONDS', 4, 0.5),
   delayedTasks: num('BENCH_DELAYED_TASKS', 500, 50),
   scaleTasks: num('BENCH_SCALE_TASKS', 12_000, 1500),
+  /** Tasks per worker process drained before each scaling point's counted drain, not counted (JIT warm-up). */
+  scaleWarmupTasks: num('BENCH_SCALE_WARMUP_TASKS', 2000, 200),
   scaleWorkers: QUICK ? [1, 2] : [1, 2, 4],
   scaleConcurrency: 50,
 };
@@ -220,6 +222,31 @@ function fill(kind: Kind, n: number): Promise<void> {
 }
 
 type Kind = 'ours' | 'raw';
+
+/** A handle on one side's queue to pause and resume it globally (BullMQ's `pause`/`resume`). */
+function pausable(kind: Kind): { pause(): Promise<void>; resume(): Promise<void>; close(): Promise<void> } {
+  if (kind === 'ours') {
+    const { queue, connection } = oursQueue(redis.url);
+    const bull = queue.bullQueue(QUEUE);
+    return {
+      pause: () => bull.pause(),
+      resume: () => bull.resume(),
+      async close() {
+        await queue.close();
+        connection.disconnect();
+      },
+    };
+  }
+  const { queue, connection } = rawQueue(redis.url);
+  return {
+    pause: () => queue.pause(),
+    resume: () => queue.resume(),
+    async close() {
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}
 /** Ours ÷ raw over alternating rounds (see pairedRatio), and each round's own. */
 const ratios = (ours: number[], raw: number[]) => ({
   ratio: pairedRatio(ours, raw),
@@ -638,7 +665,6 @@ async function scaling() {
     const point: Record<string, { tasksPerSecond: number; redisCpu: number; workerRssMb: number }> = {};
     for (const kind of order(i)) {
       await ctl.flushall();
-      await fill(kind, config.scaleTasks);
       const children = Array.from({ length: workers }, (_, k) =>
         child('worker-child.ts', [
           kind,
@@ -650,17 +676,30 @@ async function scaling() {
       await Promise.all(children.map((c) => c.ready));
       const key =
         kind === 'ours' ? `${PREFIX}:{${QUEUE}}:${QUEUE}:completed` : `rawbench:{raw}:raw:completed`;
+      const completed = () => ctl.zcard(key);
+      // Warm-up, not counted: fresh processes spent the counted drain's first part compiling the
+      // path (each of four got 3,000 tasks), so the curve fell with more processes partly for that.
+      for (const c of children) c.send({ type: 'go' });
+      const warm = config.scaleWarmupTasks * workers;
+      await fill(kind, warm);
+      await until(`${workers} ${kind} workers warm up`, async () => (await completed()) >= warm);
+      // The counted tasks go in while the queue is paused (BullMQ's global pause: the workers stay
+      // up, waiting), and the clock starts at the resume that wakes them.
+      const control = pausable(kind);
+      await control.pause();
+      await fill(kind, config.scaleTasks);
       const cpu0 = cpuSecondsOf(redis.process.pid!);
       const t0 = now();
-      for (const c of children) c.send({ type: 'go' });
+      await control.resume();
       let peak = 0;
       await until(`${workers} ${kind} workers drain`, async () => {
         await sleep(20);
         for (const c of children) peak = Math.max(peak, memoryOf(c.proc.pid!).rss);
-        return (await ctl.zcard(key)) >= config.scaleTasks;
+        return (await completed()) >= warm + config.scaleTasks;
       });
       const seconds = (now() - t0) / 1000;
       const cpu = cpuSecondsOf(redis.process.pid!) - cpu0;
+      await control.close();
       await Promise.all(children.map((c) => c.stop()));
       point[kind] = {
         tasksPerSecond: Math.round(config.scaleTasks / seconds),
