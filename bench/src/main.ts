@@ -247,6 +247,7 @@ function pausable(kind: Kind): { pause(): Promise<void>; resume(): Promise<void>
     },
   };
 }
+
 /** Ours ÷ raw over alternating rounds (see pairedRatio), and each round's own. */
 const ratios = (ours: number[], raw: number[]) => ({
   ratio: pairedRatio(ours, raw),
