@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The one constant, not the API itself: this process only launches it.
 import { API_NODE_OPTIONS } from '@solar-tasks/api/node-options';
+import { TaskQueue } from '@solar-tasks/queue';
 import { type RedisServer, startRedisServer } from '@solar-tasks/testing';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
@@ -225,22 +226,11 @@ type Kind = 'ours' | 'raw';
 
 /** A handle on one side's queue to pause and resume it globally (BullMQ's `pause`/`resume`). */
 function pausable(kind: Kind): { pause(): Promise<void>; resume(): Promise<void>; close(): Promise<void> } {
-  if (kind === 'ours') {
-    const { queue, connection } = oursQueue(redis.url);
-    const bull = queue.bullQueue(QUEUE);
-    return {
-      pause: () => bull.pause(),
-      resume: () => bull.resume(),
-      async close() {
-        await queue.close();
-        connection.disconnect();
-      },
-    };
-  }
-  const { queue, connection } = rawQueue(redis.url);
+  const { queue, connection } = kind === 'ours' ? oursQueue(redis.url) : rawQueue(redis.url);
+  const bull = queue instanceof TaskQueue ? queue.bullQueue(QUEUE) : queue;
   return {
-    pause: () => queue.pause(),
-    resume: () => queue.resume(),
+    pause: () => bull.pause(),
+    resume: () => bull.resume(),
     async close() {
       await queue.close();
       connection.disconnect();
